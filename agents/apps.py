@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class AgentsConfig(AppConfig):
+    name = "agents"
+    verbose_name = "Agent"
+
+    def ready(self) -> None:
+        from agents.providers import provider_configured
+
+        # Fail at start-up, not on the first call, when the provider settings are wrong.
+        provider_configured()
