@@ -1,0 +1,126 @@
+"""Shared fixtures: the demo bank, API keys, and real server processes.
+
+Server processes are real gunicorn + uvicorn-worker processes sharing the test database,
+so tests that use them need committed data (``transactional_db``).
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from django.db import connection
+
+from api.keys import api_key_create
+from bank.services import demo_bank_seed, demo_customers_describe
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _database_url() -> str:
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    user = settings.get("USER") or "postgres"
+    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+    host = settings.get("HOST") or "127.0.0.1"
+    port = settings.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
+
+
+class ServerProcess:
+    """A gunicorn + uvicorn-worker Fintalk server on a free loopback port."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = ROOT / f".server-{self.port}.log"
+        full_env = {
+            **os.environ,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "DATABASE_URL": _database_url(),
+            "DJANGO_SETTINGS_MODULE": "fintalk.settings",
+            **env,
+        }
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "fintalk.asgi:application", "-c", "gunicorn.conf.py"],
+            cwd=ROOT,
+            env=full_env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"The server exited:\n{self.log_path.read_text()}")
+            try:
+                httpx.get(f"{self.url}/v1/models", timeout=1.0)
+                return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise RuntimeError(f"The server did not start in {timeout}s:\n{self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._log.close()
+        self.log_path.unlink(missing_ok=True)
+
+
+def _start(env: dict[str, str]) -> ServerProcess:
+    server = ServerProcess(env)
+    server.wait_ready()
+    return server
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup, django_db_blocker) -> Iterator[str]:
+    """A real server on the offline model, shared by the whole session."""
+    server = _start({})
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def slow_server_url(django_db_setup, django_db_blocker) -> Iterator[str]:
+    """A server whose offline model pauses between words, for disconnect tests."""
+    server = _start({"LLM_OFFLINE_DELAY_MS": "40"})
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def demo_bank(transactional_db) -> dict:
+    """The demo bank, committed so that server processes see it; as ``seed --json`` shows it."""
+    demo_bank_seed()
+    return {customer["name"]: customer for customer in demo_customers_describe()}
+
+
+@pytest.fixture
+def trusted_key(transactional_db) -> str:
+    _, raw_key = api_key_create(name="vapi-gateway", trusted_channel=True)
+    return raw_key
+
+
+@pytest.fixture
+def standard_key(transactional_db) -> str:
+    _, raw_key = api_key_create(name="web-client", trusted_channel=False)
+    return raw_key

@@ -13,6 +13,7 @@ DEFAULT_MODEL = "fintalk-offline"
 @dataclass(frozen=True)
 class OfflineProvider:
     model: str
+    bank_name: str
     word_delay_ms: float
     name: str = "offline"
     reports_usage: bool = False
@@ -21,8 +22,11 @@ class OfflineProvider:
     def from_settings(cls) -> "OfflineProvider":
         return cls(
             model=settings.LLM_MODEL or DEFAULT_MODEL,
+            bank_name=settings.FINTALK_BANK_NAME,
             word_delay_ms=settings.LLM_OFFLINE_DELAY_MS,
         )
 
     def llm(self, params: GenerationParams) -> OfflineBankingLLM:
-        return OfflineBankingLLM(model=self.model, word_delay_ms=self.word_delay_ms)
+        return OfflineBankingLLM(
+            model=self.model, bank_name=self.bank_name, word_delay_ms=self.word_delay_ms
+        )

@@ -1,0 +1,114 @@
+"""The one agent loop: a LlamaIndex FunctionAgent run, translated into turn events."""
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from llama_index.core.agent.workflow import (
+    AgentOutput,
+    AgentStream,
+    FunctionAgent,
+    ToolCall,
+    ToolCallResult,
+)
+from llama_index.core.base.llms.types import ChatMessage, MessageRole
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.memory import ChatMemoryBuffer
+
+from agents.caller import CallerContext
+from agents.client_tools import ClientTool
+from agents.events import ClientToolCall, Finished, TextDelta, ToolFinished, ToolStarted, TurnEvent
+from agents.prompts import CLIENT_CONTEXT_HEADER, system_prompt
+from agents.tools import tools_for
+
+
+@dataclass
+class Turn:
+    """One request to answer: the conversation so far and who is asking."""
+
+    messages: list[ChatMessage]
+    caller: CallerContext
+    client_tools: list[ClientTool] = field(default_factory=list)
+    tool_choice: str | None = None
+
+
+def _agent_inputs(messages: list[ChatMessage]) -> tuple[ChatMessage | None, list[ChatMessage]]:
+    """Split the conversation into the agent's input message and its history.
+
+    The client's system messages become one context message placed first, right after the
+    bank's own system prompt, which the agent prepends and which always comes first.
+    """
+    context = [m.content or "" for m in messages if m.role == MessageRole.SYSTEM]
+    history = [m for m in messages if m.role != MessageRole.SYSTEM]
+    if context:
+        joined = CLIENT_CONTEXT_HEADER + "\n\n".join(text for text in context if text)
+        history.insert(0, ChatMessage(role=MessageRole.SYSTEM, content=joined))
+    if history and history[-1].role == MessageRole.USER:
+        return history[-1], history[:-1]
+    return None, history
+
+
+def _estimated_tokens(text: str) -> list[int]:
+    # The memory buffer only needs a length; the agent never truncates our history.
+    return [0] * (len(text) // 4)
+
+
+async def run_agent(turn: Turn, llm: FunctionCallingLLM) -> AsyncIterator[TurnEvent]:
+    """Run the agent on a turn; yields events as they happen, then ``Finished``."""
+    offered_client_tools = [] if turn.tool_choice == "none" else turn.client_tools
+    forced = turn.tool_choice if turn.tool_choice not in (None, "auto", "none") else None
+    agent = FunctionAgent(
+        name="fintalk",
+        description="The bank's assistant.",
+        system_prompt=system_prompt(),
+        tools=[*tools_for(turn.caller), *offered_client_tools],
+        llm=llm,
+        streaming=True,
+        initial_tool_choice=forced,
+    )
+    user_msg, history = _agent_inputs(turn.messages)
+    memory = ChatMemoryBuffer.from_defaults(
+        chat_history=history,
+        token_limit=llm.metadata.context_window,
+        tokenizer_fn=_estimated_tokens,
+    )
+    handler = agent.run(
+        user_msg=user_msg,
+        chat_history=history,
+        memory=memory,
+        max_iterations=settings.AGENT_MAX_ITERATIONS,
+    )
+    client_names = {tool.metadata.name for tool in offered_client_tools}
+    started: dict[str, float] = {}
+    try:
+        async for event in handler.stream_events():
+            if isinstance(event, AgentStream):
+                if event.delta:
+                    yield TextDelta(event.delta)
+            elif isinstance(event, AgentOutput):
+                handed_back = [c for c in event.tool_calls if c.tool_name in client_names]
+                if handed_back:
+                    for call in handed_back:
+                        yield ClientToolCall(call.tool_id, call.tool_name, call.tool_kwargs)
+                    yield Finished("tool_calls")
+                    return
+            elif isinstance(event, ToolCallResult):
+                duration = (time.perf_counter() - started.pop(event.tool_id, time.perf_counter())) * 1000
+                output = event.tool_output
+                yield ToolFinished(
+                    event.tool_id,
+                    event.tool_name,
+                    event.tool_kwargs,
+                    str(output.content),
+                    bool(output.is_error),
+                    duration,
+                )
+            elif isinstance(event, ToolCall):
+                started[event.tool_id] = time.perf_counter()
+                yield ToolStarted(event.tool_id, event.tool_name, event.tool_kwargs)
+        await handler
+        yield Finished("stop")
+    finally:
+        if not handler.is_done():
+            await handler.cancel_run(timeout=1.0)

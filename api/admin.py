@@ -1,0 +1,28 @@
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from api.keys import api_key_create
+from api.models import ApiKey
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ("name", "prefix", "trusted_channel", "created_at", "last_used_at", "revoked_at")
+    list_filter = ("trusted_channel", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("name", "prefix")
+    readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
+    fields = ("name", "trusted_channel", "prefix", "created_at", "last_used_at", "revoked_at")
+    actions = ["revoke"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        key, raw_key = api_key_create(name=obj.name, trusted_channel=obj.trusted_channel)
+        obj.pk = key.pk
+        messages.warning(request, f"Copy the new key now; it will not be shown again: {raw_key}")
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset):
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {count} key(s).")

@@ -1,0 +1,48 @@
+"""API key services and selectors."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from api.models import ApiKey, api_key_generate, api_key_hash
+from fintalk import errors
+
+
+@transaction.atomic
+def api_key_create(*, name: str, trusted_channel: bool = False) -> tuple[ApiKey, str]:
+    """Create a key; returns it with the raw key, which is never stored and shown once."""
+    raw_key = api_key_generate()
+    key = ApiKey.objects.create(
+        name=name,
+        prefix=raw_key[:10],
+        hashed_key=api_key_hash(raw_key),
+        trusted_channel=trusted_channel,
+    )
+    return key, raw_key
+
+
+def api_key_revoke(*, key: ApiKey) -> ApiKey:
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+    return key
+
+
+def bearer_token(authorization: str) -> str:
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise errors.NotAuthenticated(
+            "Missing API key: send it as 'Authorization: Bearer <key>'. "
+            "Create one with 'python manage.py create_api_key NAME'."
+        )
+    return token.strip()
+
+
+async def api_key_authenticate(*, authorization: str) -> ApiKey:
+    """The active key named by an ``Authorization`` header, or NotAuthenticated."""
+    token = bearer_token(authorization)
+    key = await ApiKey.objects.filter(
+        hashed_key=api_key_hash(token), revoked_at__isnull=True
+    ).afirst()
+    if key is None:
+        raise errors.NotAuthenticated("Incorrect or revoked API key provided.")
+    return key

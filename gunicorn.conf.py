@@ -1,0 +1,18 @@
+"""gunicorn settings: uvicorn's ASGI worker, so one worker holds many open streams.
+
+Every value can be overridden by the environment variable named beside it.
+"""
+
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+worker_class = "uvicorn_worker.UvicornWorker"
+# Streams can be long; the worker heartbeat, not this timeout, detects hung workers.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+# On SIGTERM, open streams get this long to finish before the worker exits.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = 75
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
