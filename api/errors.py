@@ -37,6 +37,8 @@ def _first_validation_error(detail, path: str = "") -> tuple[str | None, str]:
     """The first field path and message of a DRF validation error, e.g. ``messages[0].role``."""
     if isinstance(detail, dict):
         for key, value in detail.items():
+            if isinstance(key, int):  # DRF reports list items by index
+                return _first_validation_error(value, f"{path}[{key}]")
             name = "" if key == "non_field_errors" else str(key)
             joined = f"{path}.{name}" if path and name else (path or name)
             return _first_validation_error(value, joined)

@@ -1,0 +1,27 @@
+"""Reading what a bank's customers type or say: numbers, amounts, card endings, dates, phones.
+
+The offline model fills tool arguments with these helpers. Its input is often a voice
+transcript — lowercase, unpunctuated, numbers spoken as words, typos — so every parser
+normalizes the text and rewrites spoken numbers as digits before it looks for anything.
+Everything here is pure and deterministic: no Django, no clock (callers pass ``today``).
+"""
+
+from agents.language.cards import parse_card_last4
+from agents.language.dates import parse_date, parse_date_range
+from agents.language.money import parse_amount, parse_rate_percent, parse_term_months
+from agents.language.phones import find_phone_number
+from agents.language.spoken import words_to_digits
+from agents.language.text import mentions, normalize
+
+__all__ = [
+    "find_phone_number",
+    "mentions",
+    "normalize",
+    "parse_amount",
+    "parse_card_last4",
+    "parse_date",
+    "parse_date_range",
+    "parse_rate_percent",
+    "parse_term_months",
+    "words_to_digits",
+]
