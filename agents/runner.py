@@ -15,12 +15,30 @@ from llama_index.core.agent.workflow import (
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.memory import ChatMemoryBuffer
+from workflows.utils import get_steps_from_instance
 
 from agents.caller import CallerContext
 from agents.client_tools import ClientTool
 from agents.events import ClientToolCall, Finished, TextDelta, ToolFinished, ToolStarted, TurnEvent
 from agents.prompts import CLIENT_CONTEXT_HEADER, system_prompt
 from agents.tools import tools_for
+
+
+_STEP_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+class BankAgent(FunctionAgent):
+    """A FunctionAgent that finds its workflow steps once per class, not on every event.
+
+    ``Workflow._get_steps`` runs ``inspect.getmembers`` over the whole pydantic instance on
+    each dispatch (about 0.6 ms, a dozen times per turn); the step names never change.
+    """
+
+    def _get_steps(self):
+        names = _STEP_NAMES.get(type(self))
+        if names is None:
+            names = _STEP_NAMES[type(self)] = tuple(get_steps_from_instance(self))
+        return {**{name: getattr(self, name) for name in names}, **type(self)._step_functions}
 
 
 @dataclass
@@ -58,7 +76,7 @@ async def run_agent(turn: Turn, llm: FunctionCallingLLM) -> AsyncIterator[TurnEv
     """Run the agent on a turn; yields events as they happen, then ``Finished``."""
     offered_client_tools = [] if turn.tool_choice == "none" else turn.client_tools
     forced = turn.tool_choice if turn.tool_choice not in (None, "auto", "none") else None
-    agent = FunctionAgent(
+    agent = BankAgent(
         name="fintalk",
         description="The bank's assistant.",
         system_prompt=system_prompt(),
