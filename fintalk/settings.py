@@ -132,3 +132,7 @@ LLM_OFFLINE_DELAY_MS = env_float("LLM_OFFLINE_DELAY_MS", 0.0)
 LLM_MODEL_ALIASES = env_list("LLM_MODEL_ALIASES", "")
 # Upper bound on agent reasoning steps (tool call + answer rounds) per request.
 AGENT_MAX_ITERATIONS = env_int("AGENT_MAX_ITERATIONS", 8, minimum=1)
+
+# --- LLM providers: Bedrock, OpenAI-compatible, WebSocket, fallback ----------------------
+
+# --- Banking skills: verification, confirmations, limits, FAQ ------------------------------
