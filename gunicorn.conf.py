@@ -5,13 +5,22 @@ Every value can be overridden by the environment variable named beside it.
 
 import os
 
+
+def _number(name: str, default: str) -> int:
+    raw = os.environ.get(name, default)
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r} is not a whole number.") from None
+
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+workers = _number("WEB_CONCURRENCY", "1")
 worker_class = "uvicorn_worker.UvicornWorker"
 # Streams can be long; the worker heartbeat, not this timeout, detects hung workers.
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+timeout = _number("GUNICORN_TIMEOUT", "120")
 # On SIGTERM, open streams get this long to finish before the worker exits.
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+graceful_timeout = _number("GUNICORN_GRACEFUL_TIMEOUT", "30")
 keepalive = 75
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"

@@ -1,14 +1,19 @@
 """Token counting for usage estimates and ``max_tokens``.
 
-Uses the cl100k_base BPE that llama-index-core ships in its own cache, so it works
-offline. Providers that report real counts override these estimates.
+Uses the cl100k_base BPE that llama-index-core ships in its own package, so it works
+offline and in containers. Providers that report real counts override these estimates.
 """
 
+import os
 from collections.abc import Iterable
 from functools import cache
+from pathlib import Path
 
+import llama_index.core
 import tiktoken
-from llama_index.core.utils import get_tokenizer
+
+# tiktoken downloads encodings unless its cache already holds them; llama-index ships one.
+_BUNDLED_CACHE = Path(llama_index.core.__file__).parent / "_static" / "tiktoken_cache"
 
 # Per-message framing tokens, as OpenAI documents for its chat models.
 _PER_MESSAGE = 4
@@ -17,12 +22,13 @@ _PER_REPLY = 3
 
 @cache
 def _encoding() -> tiktoken.Encoding:
-    get_tokenizer()  # points tiktoken at llama-index's bundled cache
+    os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(_BUNDLED_CACHE))
     return tiktoken.get_encoding("cl100k_base")
 
 
 def warm_up() -> None:
-    _encoding().encode("warm up")
+    """Load the encoding now rather than during the first request."""
+    _encoding().encode_ordinary("warm up")
 
 
 def count_tokens(text: str) -> int:

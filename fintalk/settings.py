@@ -7,6 +7,7 @@ through ``fintalk.env`` so that a bad value fails at start-up with a clear messa
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from fintalk.env import env_bool, env_float, env_int, env_list, env_str
 
@@ -57,12 +58,18 @@ TEMPLATES = [
 WSGI_APPLICATION = "fintalk.wsgi.application"
 ASGI_APPLICATION = "fintalk.asgi.application"
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
-    )
-}
+DATABASE_URL = env_str("DATABASE_URL", "") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0)
+        )
+    }
+except ValueError as error:
+    raise ImproperlyConfigured(
+        f"DATABASE_URL is not a database URL ({error}); use e.g. "
+        "postgres://user:password@host:5432/name or sqlite:///path/to/db.sqlite3."
+    ) from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the server write conversation logs while readers (admin, tests) read.
     DATABASES["default"]["OPTIONS"] = {
