@@ -4,7 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-export HOST PORT
+# A local secret key, made once and kept out of git; production sets DJANGO_SECRET_KEY.
+SECRET_KEY_FILE := .fintalk-secret-key
+DJANGO_SECRET_KEY ?= $(shell [ -s $(SECRET_KEY_FILE) ] || $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $(SECRET_KEY_FILE); cat $(SECRET_KEY_FILE))
+export HOST PORT DJANGO_SECRET_KEY
 
 .PHONY: run test install install-dev migrate seed clean
 

@@ -11,7 +11,15 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_filter = ("trusted_channel", ("revoked_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "prefix")
     readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
-    fields = ("name", "trusted_channel", "prefix", "created_at", "last_used_at", "revoked_at")
+    fields = (
+        "name",
+        "trusted_channel",
+        ("requests_per_minute", "tokens_per_day"),
+        "prefix",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
     actions = ["revoke"]
 
     def save_model(self, request, obj, form, change):
@@ -19,6 +27,8 @@ class ApiKeyAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         key, raw_key = api_key_create(name=obj.name, trusted_channel=obj.trusted_channel)
+        key.requests_per_minute, key.tokens_per_day = obj.requests_per_minute, obj.tokens_per_day
+        key.save(update_fields=["requests_per_minute", "tokens_per_day"])
         obj.pk = key.pk
         messages.warning(request, f"Copy the new key now; it will not be shown again: {raw_key}")
 

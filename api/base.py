@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from api.keys import api_key_authenticate
 from api.models import ApiKey
+from api.ratelimit import client_ip, rate_limit_check
 from fintalk import errors
 
 
@@ -43,6 +44,7 @@ class AsyncAPIView(APIView):
                 raise drf.MethodNotAllowed(request.method)
             if self.authentication_required:
                 self.api_key = await self.authenticate(request)
+                await rate_limit_check(api_key=self.api_key, client_ip=client_ip(request.META))
             response = handler(request, *args, **kwargs)
             if inspect.isawaitable(response):
                 response = await response

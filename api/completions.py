@@ -19,6 +19,7 @@ from api.errors import error_body
 from api.identity import caller_from_request, call_info
 from api.messages import to_chat_message, transcript_entry
 from api.models import ApiKey
+from api.ratelimit import tokens_spend
 from api.sse import DONE, ChunkWriter
 from conversations.services import ConversationRecord
 from fintalk import errors
@@ -47,6 +48,7 @@ class Completion:
     model: str
     stream: bool
     include_usage: bool
+    api_key: ApiKey
     events: AsyncIterator[TurnEvent]
 
 
@@ -102,6 +104,7 @@ def start_completion(
         model=model,
         stream=stream,
         include_usage=bool((data.get("stream_options") or {}).get("include_usage")),
+        api_key=api_key,
         events=answer_turn(turn, provider=provider, params=params, record=record, started=started),
     )
 
@@ -134,6 +137,7 @@ async def sse_stream(completion: Completion, first: TurnEvent) -> AsyncIterator[
                 yield writer.finish(event.reason)
                 if completion.include_usage:
                     yield writer.usage(_usage_dict(event))
+                await tokens_spend(api_key=completion.api_key, tokens=event.usage.total_tokens)
             event = await anext(completion.events, None)
     except errors.FintalkError as error:
         yield writer.error(error_body(error.message, type=error.type, param=error.param, code=error.code))
@@ -159,6 +163,7 @@ async def collect(completion: Completion) -> dict:
         elif isinstance(event, Answered):
             finished = event
     assert finished is not None, "answer_turn always ends with Answered"
+    await tokens_spend(api_key=completion.api_key, tokens=finished.usage.total_tokens)
     message: dict = {"role": "assistant", "content": "".join(text) if text or not tool_calls else None}
     if tool_calls:
         message["tool_calls"] = tool_calls

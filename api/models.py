@@ -30,6 +30,16 @@ class ApiKey(models.Model):
             "assert who the customer is. Other callers' phone numbers are only claims."
         ),
     )
+    requests_per_minute = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Requests allowed per minute; empty uses RATE_LIMIT_KEY_PER_MINUTE, 0 is unlimited.",
+    )
+    tokens_per_day = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Tokens (prompt + completion) allowed per UTC day; empty uses TOKEN_BUDGET_PER_DAY, 0 is unlimited.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -4,6 +4,7 @@ Unknown fields are ignored, never rejected: Vapi adds ``call``, ``customer``,
 ``phoneNumber``, ``metadata`` and more.
 """
 
+from django.conf import settings
 from rest_framework import serializers
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
@@ -16,6 +17,7 @@ class ContentField(serializers.Field):
         "invalid": "must be a string or a list of text parts.",
         "part": "content part {index} must be an object like {{\"type\": \"text\", \"text\": \"...\"}}.",
         "part_type": "content part {index} has type {type!r}; only text parts are supported.",
+        "too_long": "is {length} characters long; the limit is {limit} (FINTALK_MAX_MESSAGE_CHARS).",
     }
 
     def __init__(self, **kwargs):
@@ -24,6 +26,12 @@ class ContentField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
+        text = self._text(data)
+        if len(text) > settings.MAX_MESSAGE_CHARS:
+            self.fail("too_long", length=len(text), limit=settings.MAX_MESSAGE_CHARS)
+        return text
+
+    def _text(self, data) -> str:
         if isinstance(data, str):
             return data
         if not isinstance(data, list):
@@ -106,7 +114,7 @@ class StopField(serializers.Field):
 
 class ChatCompletionRequestSerializer(serializers.Serializer):
     model = serializers.CharField(required=False, allow_blank=True, max_length=256)
-    messages = MessageSerializer(many=True, allow_empty=False)
+    messages = MessageSerializer(many=True, allow_empty=False, max_length=settings.MAX_MESSAGES)
     stream = serializers.BooleanField(required=False, default=True)
     stream_options = StreamOptionsSerializer(required=False, allow_null=True)
     temperature = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=2)
@@ -116,7 +124,7 @@ class ChatCompletionRequestSerializer(serializers.Serializer):
     stop = StopField(required=False, allow_null=True)
     n = serializers.IntegerField(required=False, allow_null=True)
     user = serializers.CharField(required=False, allow_blank=True, max_length=256)
-    tools = ToolSpecSerializer(many=True, required=False)
+    tools = ToolSpecSerializer(many=True, required=False, max_length=settings.MAX_TOOLS)
     tool_choice = serializers.JSONField(required=False, allow_null=True)
     # Identity and call context (used only as DESIGN.md "Identity and safety" allows).
     phone_number = serializers.CharField(required=False, allow_blank=True, max_length=32)

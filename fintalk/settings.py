@@ -14,8 +14,16 @@ from fintalk.env import env_bool, env_float, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-# A development default so that `make run` works on a fresh machine; production sets its own.
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "fintalk-insecure-development-key")
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. Set it to a long random value, e.g. the output of "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))' (make run and "
+            "make test keep one in .fintalk-secret-key), or set DJANGO_DEBUG=true for local "
+            "debugging only."
+        )
+    SECRET_KEY = "fintalk-insecure-debug-only-key"
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 
 INSTALLED_APPS = [
@@ -25,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "bank",
     "conversations",
@@ -32,10 +41,23 @@ INSTALLED_APPS = [
     "api",
 ]
 
-MIDDLEWARE = ["fintalk.middleware.BrowserOnlyMiddleware"]
-# The admin's middleware runs inside ``BrowserOnlyMiddleware`` (see fintalk/middleware.py), where
-# the admin's own checks cannot see it.
-SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
+MIDDLEWARE = [
+    "fintalk.middleware.AsyncSecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "fintalk.middleware.BrowserOnlyMiddleware",
+]
+# The session, auth, messages, CSRF and frame-options middleware run inside
+# ``BrowserOnlyMiddleware`` and security headers come from ``AsyncSecurityMiddleware``
+# (fintalk/middleware.py), where Django's checks, which look for the class paths, cannot
+# see them.
+SILENCED_SYSTEM_CHECKS = [
+    "admin.E408",
+    "admin.E409",
+    "admin.E410",
+    "security.W001",
+    "security.W002",
+    "security.W003",
+]
 
 ROOT_URLCONF = "fintalk.urls"
 APPEND_SLASH = False
@@ -102,7 +124,14 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Optional: a collectstatic target. Without one, WhiteNoise serves the admin's files
+# straight from the installed apps.
+STATIC_ROOT = env_str("DJANGO_STATIC_ROOT", "") or None
+WHITENOISE_USE_FINDERS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REST_FRAMEWORK = {
@@ -139,6 +168,39 @@ LLM_OFFLINE_DELAY_MS = env_float("LLM_OFFLINE_DELAY_MS", 0.0)
 LLM_MODEL_ALIASES = env_list("LLM_MODEL_ALIASES", "")
 # Upper bound on agent reasoning steps (tool call + answer rounds) per request.
 AGENT_MAX_ITERATIONS = env_int("AGENT_MAX_ITERATIONS", 8, minimum=1)
+
+# --- HTTPS, proxies and browsers ----------------------------------------------------------
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto.
+if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Served over HTTPS: redirect plain HTTP (health probes excepted), HSTS, secure cookies.
+HTTPS_ONLY = env_bool("DJANGO_HTTPS", False)
+SECURE_SSL_REDIRECT = HTTPS_ONLY
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31_536_000) if HTTPS_ONLY else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY
+SECURE_HSTS_PRELOAD = HTTPS_ONLY
+SESSION_COOKIE_SECURE = HTTPS_ONLY
+CSRF_COOKIE_SECURE = HTTPS_ONLY
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# The bank's web front end: origins allowed to call the API from a browser.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")
+CORS_URLS_REGEX = r"^/(api|v1)/.*$"
+
+# --- Limits ----------------------------------------------------------------------------------
+# Requests per minute per API key and per client IP (0 turns a limit off); an API key's
+# own limits, set in the admin, take precedence.
+RATE_LIMIT_KEY_PER_MINUTE = env_int("RATE_LIMIT_KEY_PER_MINUTE", 600)
+RATE_LIMIT_IP_PER_MINUTE = env_int("RATE_LIMIT_IP_PER_MINUTE", 1200)
+TOKEN_BUDGET_PER_DAY = env_int("TOKEN_BUDGET_PER_DAY", 0)
+# Take the client IP from the first X-Forwarded-For address (only behind a trusted proxy).
+RATE_LIMIT_TRUST_FORWARDED_FOR = env_bool("RATE_LIMIT_TRUST_FORWARDED_FOR", False)
+MAX_MESSAGES = env_int("FINTALK_MAX_MESSAGES", 200, minimum=1)
+MAX_MESSAGE_CHARS = env_int("FINTALK_MAX_MESSAGE_CHARS", 32_000, minimum=1)
+MAX_TOOLS = env_int("FINTALK_MAX_TOOLS", 64, minimum=0)
 
 # --- LLM providers: Bedrock, OpenAI-compatible, WebSocket, fallback ----------------------
 
