@@ -20,7 +20,8 @@ from api.identity import caller_from_request, call_info
 from api.messages import to_chat_message, transcript_entry
 from api.models import ApiKey
 from api.ratelimit import tokens_spend
-from api.sse import DONE, ChunkWriter
+from api.pump import EventPump, KeepAlive
+from api.sse import DONE, KEEPALIVE_COMMENT, ChunkWriter
 from conversations.services import ConversationRecord
 from fintalk import errors
 
@@ -109,6 +110,12 @@ def start_completion(
     )
 
 
+async def _events(pump: EventPump) -> AsyncIterator[TurnEvent]:
+    while (event := await pump.next()) is not None:
+        if not isinstance(event, KeepAlive):
+            yield event
+
+
 def _usage_dict(event: Answered) -> dict:
     usage = event.usage
     return {
@@ -118,16 +125,29 @@ def _usage_dict(event: Answered) -> dict:
     }
 
 
-async def sse_stream(completion: Completion, first: TurnEvent) -> AsyncIterator[bytes]:
+def start_pump(completion: Completion) -> EventPump:
+    return EventPump(
+        completion.events,
+        keepalive=settings.SSE_KEEPALIVE_SECONDS,
+        first_token_deadline=settings.FIRST_TOKEN_TIMEOUT,
+        deadline=settings.REQUEST_TIMEOUT,
+    ).start()
+
+
+async def sse_stream(
+    completion: Completion, pump: EventPump, first: TurnEvent | KeepAlive
+) -> AsyncIterator[bytes]:
     """The OpenAI SSE stream; a failure after the first byte ends it with an error event."""
     writer = ChunkWriter(completion_id=completion.id, created=completion.created, model=completion.model)
     yield writer.role()
     tool_index = 0
-    event: TurnEvent | None = first
+    event: TurnEvent | KeepAlive | None = first
     try:
         while event is not None:
             if isinstance(event, TextDelta):
                 yield writer.content(event.text)
+            elif isinstance(event, KeepAlive):
+                yield KEEPALIVE_COMMENT
             elif isinstance(event, ClientToolCall):
                 yield writer.tool_call(
                     tool_index, call_id=event.id, name=event.name, arguments=event.arguments
@@ -138,9 +158,11 @@ async def sse_stream(completion: Completion, first: TurnEvent) -> AsyncIterator[
                 if completion.include_usage:
                     yield writer.usage(_usage_dict(event))
                 await tokens_spend(api_key=completion.api_key, tokens=event.usage.total_tokens)
-            event = await anext(completion.events, None)
+            event = await pump.next()
     except errors.FintalkError as error:
         yield writer.error(error_body(error.message, type=error.type, param=error.param, code=error.code))
+    finally:
+        await pump.aclose()
     yield DONE
 
 
@@ -149,7 +171,12 @@ async def collect(completion: Completion) -> dict:
     text: list[str] = []
     tool_calls: list[dict] = []
     finished: Answered | None = None
-    async for event in completion.events:
+    pump = start_pump(completion)
+    try:
+        events = [event async for event in _events(pump)]
+    finally:
+        await pump.aclose()
+    for event in events:
         if isinstance(event, TextDelta):
             text.append(event.text)
         elif isinstance(event, ClientToolCall):

@@ -7,6 +7,8 @@ costs one ``json.dumps`` of its text and a few byte concatenations.
 import json
 
 DONE = b"data: [DONE]\n\n"
+# A comment line: SSE clients (the openai SDK included) ignore it; proxies see traffic.
+KEEPALIVE_COMMENT = b": keep-alive\n\n"
 
 
 def _dumps(value) -> bytes:

@@ -6,7 +6,7 @@ from django.http import JsonResponse, StreamingHttpResponse
 
 from agents.providers import provider_configured
 from api.base import AsyncAPIView
-from api.completions import collect, known_models, sse_stream, start_completion
+from api.completions import collect, known_models, sse_stream, start_completion, start_pump
 from api.serializers import ChatCompletionRequestSerializer
 from fintalk import errors
 
@@ -33,11 +33,16 @@ class ChatCompletionsView(AsyncAPIView):
         )
         if not completion.stream:
             return JsonResponse(await collect(completion))
-        # Wait for the first event before sending headers, so that a failure before any
-        # output still gets its real HTTP status (502, 504...) instead of a 200 stream.
-        first = await anext(completion.events)
+        pump = start_pump(completion)
+        try:
+            # Wait for the first event (or the first keep-alive) before sending headers, so
+            # that a fast failure still gets its real HTTP status (502, 504...).
+            first = await pump.next()
+        except BaseException:
+            await pump.aclose()
+            raise
         return StreamingHttpResponse(
-            sse_stream(completion, first), content_type="text/event-stream", headers=SSE_HEADERS
+            sse_stream(completion, pump, first), content_type="text/event-stream", headers=SSE_HEADERS
         )
 
 

@@ -201,7 +201,48 @@ RATE_LIMIT_TRUST_FORWARDED_FOR = env_bool("RATE_LIMIT_TRUST_FORWARDED_FOR", Fals
 MAX_MESSAGES = env_int("FINTALK_MAX_MESSAGES", 200, minimum=1)
 MAX_MESSAGE_CHARS = env_int("FINTALK_MAX_MESSAGE_CHARS", 32_000, minimum=1)
 MAX_TOOLS = env_int("FINTALK_MAX_TOOLS", 64, minimum=0)
+# Deadlines, in seconds: until the first token, and for the whole answer.
+FIRST_TOKEN_TIMEOUT = env_float("FINTALK_FIRST_TOKEN_TIMEOUT", 30.0, minimum=0.01)
+REQUEST_TIMEOUT = env_float("FINTALK_REQUEST_TIMEOUT", 300.0, minimum=0.01)
+# An SSE comment after this many idle seconds, so proxies keep slow streams open.
+SSE_KEEPALIVE_SECONDS = env_float("FINTALK_SSE_KEEPALIVE_SECONDS", 10.0, minimum=0.01)
 
 # --- LLM providers: Bedrock, OpenAI-compatible, WebSocket, fallback ----------------------
+# Providers that answer, in order, when the one before fails before its first word
+# (e.g. ``openai,offline``); an entry may name its own model: ``bedrock=amazon.nova-micro-v1:0``.
+LLM_FALLBACKS = env_list("LLM_FALLBACKS", "")
+# The OpenAI-compatible server's base URL, ending in /v1 (LLM_PROVIDER=openai).
+LLM_API_ENDPOINT = env_str("LLM_API_ENDPOINT", "")
+# Bearer key for the openai and websocket providers; never logged.
+LLM_API_KEY = env_str("LLM_API_KEY", "")
+# false: accept any TLS certificate (self-signed gateways); logged loudly at start-up.
+LLM_VERIFY_SSL = env_bool("LLM_VERIFY_SSL", True)
+# false: ask the upstream for whole replies (for servers that cannot stream).
+LLM_STREAM = env_bool("LLM_STREAM", True)
+# Seconds to wait for the upstream to connect or send its next piece.
+LLM_TIMEOUT = env_float("LLM_TIMEOUT", 30.0, minimum=0.1)
+# Retries of a request that failed before its first word (with backoff).
+LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2)
+# Output budget asked of a real model per step (tool calls and Nova's reasoning count too).
+LLM_MAX_TOKENS = env_int("LLM_MAX_TOKENS", 2048, minimum=16)
+# false: offer the upstream no tools (for servers without tool calling, or that are agents).
+LLM_TOOL_CALLING = env_bool("LLM_TOOL_CALLING", True)
+# ws:// or wss:// URLs of the WebSocket LLM, tried in order (LLM_PROVIDER=websocket).
+LLM_WEBSOCKET_URL = env_list("LLM_WEBSOCKET_URL", "")
+# Bedrock: credentials come from boto3's chain (env, AWS_PROFILE, SSO, instance/task role).
+AWS_REGION = env_str("AWS_REGION", "") or env_str("AWS_DEFAULT_REGION", "")
+BEDROCK_GUARDRAIL_ID = env_str("BEDROCK_GUARDRAIL_ID", "")
+BEDROCK_GUARDRAIL_VERSION = env_str("BEDROCK_GUARDRAIL_VERSION", "")
 
 # --- Banking skills: verification, confirmations, limits, FAQ ------------------------------
+# Failed verification attempts after which a conversation is locked (offered a human).
+BANK_VERIFICATION_MAX_ATTEMPTS = env_int("BANK_VERIFICATION_MAX_ATTEMPTS", 3, minimum=1)
+# Minutes a verified conversation stays verified.
+BANK_VERIFICATION_TTL_MINUTES = env_int("BANK_VERIFICATION_TTL_MINUTES", 60, minimum=1)
+# Seconds a requested payment, transfer or card change waits for the caller's "yes".
+BANK_CONFIRMATION_TTL_SECONDS = env_int("BANK_CONFIRMATION_TTL_SECONDS", 300, minimum=10)
+# Most a customer may move per day (card payments and transfers together), whole units of
+# the account's currency.
+BANK_DAILY_TRANSFER_LIMIT = env_int("BANK_DAILY_TRANSFER_LIMIT", 5000, minimum=1)
+# The number a caller is given for a human colleague (hand-off, locked verification).
+BANK_SUPPORT_PHONE = env_str("BANK_SUPPORT_PHONE", "+1 800 555 0199")

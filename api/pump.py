@@ -1,0 +1,124 @@
+"""Runs an answer's events in their own task, so the HTTP side can wait with deadlines.
+
+The response reads from a queue instead of awaiting the agent directly. That lets it send
+SSE keep-alive comments while a slow tool or upstream is silent (proxies cut idle
+streams), enforce a first-token and an overall deadline, and stop the agent at once when
+the client goes away. Per token it costs one queue put and get.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from agents.events import ClientToolCall, TextDelta, TurnEvent
+from fintalk import errors
+
+
+class KeepAlive:
+    """Nothing happened for a while; the stream should show it is alive."""
+
+
+KEEP_ALIVE = KeepAlive()
+_END = object()
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+class EventPump:
+    def __init__(
+        self,
+        events: AsyncIterator[TurnEvent],
+        *,
+        keepalive: float,
+        first_token_deadline: float,
+        deadline: float,
+    ) -> None:
+        self._events = events
+        self._keepalive = keepalive
+        self._first_token_deadline = first_token_deadline
+        self._deadline = deadline
+        self._queue: asyncio.Queue = asyncio.Queue()
+        self._task: asyncio.Task | None = None
+        self._timers: list[asyncio.TimerHandle] = []
+        self._first_token_timer: asyncio.TimerHandle | None = None
+        self._last_event = 0.0
+        self._finished = False
+
+    def start(self) -> "EventPump":
+        loop = asyncio.get_running_loop()
+        self._last_event = loop.time()
+        self._task = loop.create_task(self._produce())
+        self._first_token_timer = loop.call_later(
+            self._first_token_deadline, self._expire, "the first token", self._first_token_deadline
+        )
+        self._timers = [
+            self._first_token_timer,
+            loop.call_later(self._deadline, self._expire, "the answer", self._deadline),
+            loop.call_later(self._keepalive, self._tick),
+        ]
+        return self
+
+    async def _produce(self) -> None:
+        loop = asyncio.get_running_loop()
+        put = self._queue.put_nowait
+        try:
+            async for event in self._events:
+                if self._first_token_timer is not None and isinstance(event, (TextDelta, ClientToolCall)):
+                    self._first_token_timer.cancel()
+                    self._first_token_timer = None
+                self._last_event = loop.time()
+                put(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - handed to the consumer to report
+            put(_Failed(error))
+        finally:
+            put(_END)
+
+    def _tick(self) -> None:
+        if self._finished:
+            return
+        loop = asyncio.get_running_loop()
+        idle = loop.time() - self._last_event
+        if idle >= self._keepalive:
+            self._queue.put_nowait(KEEP_ALIVE)
+            idle = 0.0
+        self._timers.append(loop.call_later(self._keepalive - idle, self._tick))
+
+    def _expire(self, what: str, seconds: float) -> None:
+        if self._task is None or self._task.done():
+            return
+        self._queue.put_nowait(
+            _Failed(errors.UpstreamTimeout(f"No answer: {what} took longer than {seconds:g} s."))
+        )
+        self._task.cancel("deadline")
+
+    async def next(self) -> TurnEvent | KeepAlive | None:
+        """The next event, ``KEEP_ALIVE``, or None at the end; raises the answer's error."""
+        if self._finished:
+            return None
+        item = await self._queue.get()
+        if item is _END:
+            self._finished = True
+            return None
+        if isinstance(item, _Failed):
+            self._finished = True
+            if isinstance(item.error, errors.FintalkError):
+                raise item.error
+            raise errors.FintalkError("The assistant failed while answering.") from item.error
+        return item
+
+    async def aclose(self) -> None:
+        """Stop the answer (if still running) and wait until it has been logged."""
+        self._finished = True
+        for timer in self._timers:
+            timer.cancel()
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        if self._task is not None:
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
