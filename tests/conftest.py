@@ -65,15 +65,15 @@ class ServerProcess:
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"The server exited:\n{self.log_path.read_text()}")
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 httpx.get(f"{self.url}/v1/models", timeout=1.0)
                 return
             except httpx.TransportError:
-                time.sleep(0.05)
-        raise RuntimeError(f"The server did not start in {timeout}s:\n{self.log_path.read_text()}")
+                time.sleep(0.05)  # polling for the port to open, not waiting out a race
+        log = self.log_path.read_text()
+        self.stop()
+        raise RuntimeError(f"The server did not start within {timeout}s:\n{log}")
 
     def stop(self) -> None:
         self.process.terminate()
