@@ -1,21 +1,34 @@
-"""Answering one request: the agent's events, limited, timed and logged.
+"""Answering one request: the agent's events, limited, timed, logged, with fallback.
 
 Every endpoint consumes ``answer_turn``. It applies ``stop``/``max_tokens``, measures time
 to first token, and writes the conversation log once, after the answer, whatever happened
 (completed, failed, or the client went away), never once per token.
+
+When the provider fails before the client has been told anything, the next provider of
+``LLM_FALLBACKS`` answers the same turn; when every one has failed, a short apology that a
+voice can speak does. Once words have been sent, a failure ends the answer with an error:
+a second provider's answer is never spliced onto the first one's beginning.
 """
 
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 
 from asgiref.sync import sync_to_async
 
-from agents.events import ClientToolCall, Finished, TextDelta, ToolFinished, TurnEvent
+from agents.events import (
+    ClientToolCall,
+    Finished,
+    TextDelta,
+    ToolFinished,
+    TurnEvent,
+    UsageReported,
+)
 from agents.limits import OutputLimits
-from agents.providers import GenerationParams, LLMProvider
+from agents.providers import GenerationParams, LLMProvider, provider_fallbacks
+from agents.providers.health import provider_failure_note
 from agents.runner import Turn, run_agent
 from agents.tokens import count_prompt_tokens, count_tokens
 from conversations.models import Conversation
@@ -23,6 +36,10 @@ from conversations.services import ConversationRecord, ToolCallRecord, conversat
 from fintalk import errors
 
 logger = logging.getLogger(__name__)
+
+APOLOGY = "I'm sorry, I can't answer that right now. Please try again in a moment."
+# ``Conversation.answered_by`` when no provider could answer and the apology was sent.
+ANSWERED_BY_APOLOGY = "apology"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +60,15 @@ class Answered(Finished):
     usage: Usage | None = None
 
 
+@dataclass
+class _Attempt:
+    """One provider's try at the answer."""
+
+    provider: LLMProvider
+    spoke: bool = False  # the client has been sent words or a tool call from this provider
+    reported: list[UsageReported] = field(default_factory=list)
+
+
 async def answer_turn(
     turn: Turn,
     *,
@@ -50,59 +76,55 @@ async def answer_turn(
     params: GenerationParams,
     record: ConversationRecord,
     started: float,
+    fallbacks: Sequence[LLMProvider] | None = None,
 ) -> AsyncIterator[TurnEvent]:
     """Yield the turn's events, ending with ``Answered``; log the conversation at the end.
 
-    ``started`` is the ``time.perf_counter()`` at which the request arrived.
+    ``started`` is the ``time.perf_counter()`` at which the request arrived; ``fallbacks``
+    defaults to the providers of ``LLM_FALLBACKS``.
     """
-    limits = OutputLimits(stop=params.stop, max_tokens=params.max_tokens)
+    chain = (provider, *(provider_fallbacks() if fallbacks is None else fallbacks))
     answer: list[str] = []
-    events = run_agent(turn, provider.llm(params))
     record.status = Conversation.Status.ERROR
     try:
         finish = "stop"
-        async for event in events:
-            if isinstance(event, TextDelta):
-                text, limit_reached = limits.feed(event.text) if limits.active else (event.text, None)
-                if text:
-                    if record.time_to_first_token_ms is None:
-                        record.time_to_first_token_ms = (time.perf_counter() - started) * 1000
-                    answer.append(text)
-                    yield TextDelta(text)
-                if limit_reached:
-                    finish = limit_reached
-                    break
-            elif isinstance(event, Finished):
-                finish = event.reason
-                held = limits.flush()
-                if held:
-                    answer.append(held)
-                    yield TextDelta(held)
-            else:
-                if isinstance(event, ToolFinished):
-                    record.tool_calls.append(
-                        ToolCallRecord(
-                            name=event.name,
-                            arguments=event.arguments,
-                            result="" if event.is_error else event.result,
-                            error=event.result if event.is_error else "",
-                            duration_ms=event.duration_ms,
-                        )
-                    )
-                elif isinstance(event, ClientToolCall):
-                    record.tool_calls.append(
-                        ToolCallRecord(name=event.name, arguments=event.arguments, result="(run by the client)")
-                    )
-                yield event
+        answering: _Attempt | None = None
+        for attempt in (_Attempt(candidate) for candidate in chain):
+            try:
+                async for event in _attempt_events(turn, attempt, params=params):
+                    if isinstance(event, Finished):
+                        finish = event.reason
+                        continue
+                    _note(event, attempt=attempt, record=record, answer=answer, started=started)
+                    yield event
+            except (asyncio.CancelledError, GeneratorExit):
+                raise
+            except Exception as raised:
+                error = _failure(attempt.provider, raised, record=record)
+                if attempt.spoke or len(chain) == 1 or isinstance(error, errors.InvalidRequest):
+                    if error is raised:
+                        raise
+                    raise error from raised
+                continue
+            answering = attempt
+            break
+        if answering is None:
+            if record.time_to_first_token_ms is None:
+                record.time_to_first_token_ms = (time.perf_counter() - started) * 1000
+            answer.append(APOLOGY)
+            finish = "stop"
+            record.answered_by = ANSWERED_BY_APOLOGY
+            record.error = "Every provider failed before answering; the caller heard the apology."
+            yield TextDelta(APOLOGY)
+        else:
+            # Also when it said nothing at all (an empty reply): it answered.
+            record.answered_by, record.answered_model = answering.provider.name, answering.provider.model
+            record.status = Conversation.Status.COMPLETED
         record.answer = "".join(answer)
-        usage = Usage(
-            prompt_tokens=count_prompt_tokens(content for _, content in record.messages),
-            completion_tokens=count_tokens(record.answer),
-            estimated=True,
-        )
+        usage = _usage(answering, record)
         record.prompt_tokens, record.completion_tokens = usage.prompt_tokens, usage.completion_tokens
+        record.usage_estimated = usage.estimated
         record.finish_reason = finish
-        record.status = Conversation.Status.COMPLETED
         yield Answered(finish, usage)
     except (asyncio.CancelledError, GeneratorExit):
         record.status = Conversation.Status.CANCELLED
@@ -116,11 +138,103 @@ async def answer_turn(
         record.error = f"{type(error).__name__}: {error}"
         raise errors.FintalkError("The assistant failed while answering; please try again.") from error
     finally:
-        await events.aclose()
         record.answer = record.answer or "".join(answer)
         record.duration_ms = (time.perf_counter() - started) * 1000
         record.customer_id = turn.caller.customer_id
         await _write_log(record)
+
+
+def _note(
+    event: TurnEvent, *, attempt: _Attempt, record: ConversationRecord, answer: list[str], started: float
+) -> None:
+    """Book an event the client is about to receive into the conversation's log record."""
+    if isinstance(event, (TextDelta, ClientToolCall)) and not attempt.spoke:
+        attempt.spoke = True
+        record.answered_by, record.answered_model = attempt.provider.name, attempt.provider.model
+    if isinstance(event, TextDelta):
+        if record.time_to_first_token_ms is None:
+            record.time_to_first_token_ms = (time.perf_counter() - started) * 1000
+        answer.append(event.text)
+    elif isinstance(event, ClientToolCall):
+        record.tool_calls.append(
+            ToolCallRecord(name=event.name, arguments=event.arguments, result="(run by the client)")
+        )
+    elif isinstance(event, ToolFinished):
+        record.tool_calls.append(
+            ToolCallRecord(
+                name=event.name,
+                arguments=event.arguments,
+                result="" if event.is_error else event.result,
+                error=event.result if event.is_error else "",
+                duration_ms=event.duration_ms,
+            )
+        )
+
+
+async def _attempt_events(
+    turn: Turn, attempt: _Attempt, *, params: GenerationParams
+) -> AsyncIterator[TurnEvent]:
+    """One provider's answer, within the client's limits; ends with ``Finished``."""
+    limits = OutputLimits(stop=params.stop, max_tokens=params.max_tokens)
+    events = run_agent(turn, attempt.provider.llm(params))
+    try:
+        async for event in events:
+            if isinstance(event, TextDelta):
+                text, limit_reached = limits.feed(event.text) if limits.active else (event.text, None)
+                if text:
+                    yield TextDelta(text)
+                if limit_reached:
+                    yield Finished(limit_reached)
+                    return
+            elif isinstance(event, Finished):
+                held = limits.flush()
+                if held:
+                    yield TextDelta(held)
+                yield event
+            elif isinstance(event, UsageReported):
+                attempt.reported.append(event)
+            else:
+                yield event
+    finally:
+        await events.aclose()
+
+
+def _failure(provider: LLMProvider, raised: Exception, *, record: ConversationRecord) -> errors.FintalkError:
+    """The Fintalk error for a provider's failure, noted in the log record and for health."""
+    error = provider.upstream_error(raised)
+    detail = ""
+    if error is None and isinstance(raised, errors.FintalkError):
+        error = raised
+    elif error is None:
+        logger.exception("LLM provider %s failed unexpectedly", provider.name)
+        error = errors.FintalkError("The assistant failed while answering; please try again.")
+        detail = f"{type(raised).__name__}: {raised}"
+    else:
+        logger.warning("LLM provider %s (%s) failed: %s", provider.name, provider.model, error.message)
+    record.provider_failures.append(
+        {
+            "provider": provider.name,
+            "model": provider.model,
+            "status": error.status,
+            "error": detail or error.message,
+        }
+    )
+    provider_failure_note(provider=provider, message=error.message)
+    return error
+
+
+def _usage(answering: _Attempt | None, record: ConversationRecord) -> Usage:
+    if answering is not None and answering.provider.reports_usage and answering.reported:
+        return Usage(
+            prompt_tokens=sum(step.prompt_tokens for step in answering.reported),
+            completion_tokens=sum(step.completion_tokens for step in answering.reported),
+            estimated=False,
+        )
+    return Usage(
+        prompt_tokens=count_prompt_tokens(content for _, content in record.messages),
+        completion_tokens=count_tokens(record.answer),
+        estimated=True,
+    )
 
 
 async def _write_log(record: ConversationRecord) -> None:

@@ -6,7 +6,8 @@ class AgentsConfig(AppConfig):
     verbose_name = "Agent"
 
     def ready(self) -> None:
-        from agents.providers import provider_configured
+        from agents.providers import provider_configured, provider_fallbacks
 
         # Fail at start-up, not on the first call, when the provider settings are wrong.
         provider_configured()
+        provider_fallbacks()

@@ -39,8 +39,16 @@ class ClientToolCall:
 
 
 @dataclass(frozen=True, slots=True)
+class UsageReported:
+    """Token counts the model reported for one of its steps (not every provider does)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
 class Finished:
     reason: str  # "stop", "length" or "tool_calls"
 
 
-TurnEvent = TextDelta | ToolStarted | ToolFinished | ClientToolCall | Finished
+TurnEvent = TextDelta | ToolStarted | ToolFinished | ClientToolCall | UsageReported | Finished

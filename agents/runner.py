@@ -15,12 +15,14 @@ from llama_index.core.agent.workflow import (
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.memory import ChatMemoryBuffer
-from workflows.utils import get_steps_from_instance
+from workflows.utils import get_steps_from_class
 
 from agents.caller import CallerContext
 from agents.client_tools import ClientTool
 from agents.events import ClientToolCall, Finished, TextDelta, ToolFinished, ToolStarted, TurnEvent
 from agents.prompts import CLIENT_CONTEXT_HEADER, system_prompt
+from agents.providers.thinking import ThinkingFilter
+from agents.providers.usage import reported_usage
 from agents.tools import tools_for
 
 
@@ -37,7 +39,7 @@ class BankAgent(FunctionAgent):
     def _get_steps(self):
         names = _STEP_NAMES.get(type(self))
         if names is None:
-            names = _STEP_NAMES[type(self)] = tuple(get_steps_from_instance(self))
+            names = _STEP_NAMES[type(self)] = tuple(get_steps_from_class(type(self)))
         return {**{name: getattr(self, name) for name in names}, **type(self)._step_functions}
 
 
@@ -99,12 +101,24 @@ async def run_agent(turn: Turn, llm: FunctionCallingLLM) -> AsyncIterator[TurnEv
     )
     client_names = {tool.metadata.name for tool in offered_client_tools}
     started: dict[str, float] = {}
+    thinking = ThinkingFilter()
+    step_usage = None
     try:
         async for event in handler.stream_events():
             if isinstance(event, AgentStream):
-                if event.delta:
-                    yield TextDelta(event.delta)
+                text = thinking.feed(event.delta) if event.delta else ""
+                if text:
+                    yield TextDelta(text)
+                # Some servers repeat a running total in every chunk: the last one counts.
+                step_usage = reported_usage(event.raw) or step_usage
             elif isinstance(event, AgentOutput):
+                # One model step ended: reasoning never spans steps.
+                text = thinking.flush()
+                if text:
+                    yield TextDelta(text)
+                if step_usage is not None:
+                    yield step_usage
+                    step_usage = None
                 handed_back = [c for c in event.tool_calls if c.tool_name in client_names]
                 if handed_back:
                     for call in handed_back:

@@ -28,11 +28,18 @@ class ConversationAdmin(ReadOnlyAdmin):
         "status",
         "finish_reason",
         "model",
+        "answered_by",
         "ttft",
         "duration",
         "total_tokens",
     )
-    list_filter = ("status", "channel", "provider", ("started_at", admin.DateFieldListFilter))
+    list_filter = (
+        "status",
+        "channel",
+        "provider",
+        "answered_by",
+        ("started_at", admin.DateFieldListFilter),
+    )
     search_fields = (
         "caller_phone",
         "external_call_id",
@@ -58,6 +65,8 @@ class ConversationAdmin(ReadOnlyAdmin):
             {
                 "fields": (
                     ("status", "finish_reason"),
+                    ("answered_by", "answered_model"),
+                    "failures",
                     "error",
                     ("started_at", "time_to_first_token_ms", "duration_ms"),
                     ("prompt_tokens", "completion_tokens", "usage_estimated"),
@@ -65,7 +74,7 @@ class ConversationAdmin(ReadOnlyAdmin):
             },
         ),
     )
-    readonly_fields = ("transcript",)
+    readonly_fields = ("transcript", "failures")
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("messages", "tool_calls")
@@ -77,6 +86,21 @@ class ConversationAdmin(ReadOnlyAdmin):
     @admin.display(description="Duration (ms)", ordering="duration_ms")
     def duration(self, obj):
         return round(obj.duration_ms, 1)
+
+    @admin.display(description="Provider failures")
+    def failures(self, obj):
+        """Each provider that failed before the answer, in the order they were tried."""
+        if not obj.provider_failures:
+            return "—"
+        return format_html_join(
+            "",
+            '<div style="margin:.2em 0"><strong>{}</strong> ({}) &rarr; {}: '
+            '<span style="white-space:pre-wrap">{}</span></div>',
+            (
+                (failure.get("provider"), failure.get("model"), failure.get("status"), failure.get("error"))
+                for failure in obj.provider_failures
+            ),
+        )
 
     @admin.display(description="Transcript")
     def transcript(self, obj):

@@ -29,8 +29,20 @@ class Conversation(models.Model):
         "bank.Customer", null=True, blank=True, on_delete=models.SET_NULL
     )
     api_key = models.ForeignKey("api.ApiKey", null=True, blank=True, on_delete=models.SET_NULL)
-    provider = models.CharField(max_length=32)
+    provider = models.CharField(max_length=32, help_text="The configured primary provider.")
     model = models.CharField(max_length=128)
+    answered_by = models.CharField(
+        max_length=32,
+        blank=True,
+        db_index=True,
+        help_text="The provider whose answer was sent (after fallbacks); \"apology\" when none could.",
+    )
+    answered_model = models.CharField(max_length=128, blank=True)
+    provider_failures = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Each provider that failed on the way: provider, model, status, error.",
+    )
     streamed = models.BooleanField(default=True)
     status = models.CharField(max_length=16, choices=Status.choices)
     finish_reason = models.CharField(max_length=16, blank=True)

@@ -46,6 +46,9 @@ class ConversationRecord:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     usage_estimated: bool = True
+    answered_by: str = ""
+    answered_model: str = ""
+    provider_failures: list[dict] = field(default_factory=list)
 
 
 @transaction.atomic
@@ -60,6 +63,9 @@ def conversation_log_write(*, record: ConversationRecord) -> Conversation:
         api_key_id=record.api_key_id,
         provider=record.provider,
         model=record.model[:128],
+        answered_by=record.answered_by,
+        answered_model=record.answered_model[:128],
+        provider_failures=record.provider_failures,
         streamed=record.streamed,
         status=record.status,
         finish_reason=record.finish_reason,

@@ -79,3 +79,9 @@ class UpstreamUnavailable(UpstreamError):
 class UpstreamTimeout(UpstreamError):
     status = 504
     code = "upstream_timeout"
+
+
+class UpstreamRateLimited(RateLimited):
+    """The model provider is throttling Fintalk; the client should retry after a pause."""
+
+    code = "upstream_rate_limited"

@@ -1,0 +1,228 @@
+"""``LLM_PROVIDER=bedrock``: Amazon Bedrock through the Converse API, Amazon Nova Lite by default.
+
+LlamaIndex's ``BedrockConverse`` speaks one request shape for every Bedrock model and
+streams tool use (ConverseStream), which an agent on Nova needs; the older
+``llama-index-llms-bedrock`` class calls InvokeModel with per-model prompt formats and is
+deprecated upstream. Region and credentials come from boto3's own chain (environment,
+``AWS_PROFILE``, SSO, instance or task role): Fintalk never holds AWS keys itself.
+
+AWS's tool-use guidance for Nova is applied: greedy decoding (temperature 0, top-k 1)
+whatever the client asked, a generous output budget (``LLM_MAX_TOKENS``), instructions in
+the system role (``BedrockConverse`` sends system messages as Converse's ``system``), and
+the ``<thinking>`` text Nova writes before a tool call is dropped, not prompted away
+(``agents.providers.thinking``).
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    ReadTimeoutError,
+)
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from llama_index.llms.bedrock_converse import BedrockConverse
+
+from agents.providers.base import GenerationParams, upstream_max_tokens
+from fintalk import errors
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "amazon.nova-lite-v1:0"
+# Nova's tool calls succeed more often with greedy decoding (AWS: "Troubleshooting tool calls").
+NOVA_GREEDY_TEMPERATURE = 0.0
+NOVA_GREEDY_FIELDS = {"additionalModelRequestFields": {"inferenceConfig": {"topK": 1}}}
+# Bedrock publishes no Retry-After; its quotas refill per second and per minute.
+THROTTLED_RETRY_AFTER_SECONDS = 2
+
+
+@dataclass(frozen=True, eq=False)
+class BedrockProvider:
+    model: str
+    region: str
+    client: BaseClient = field(repr=False)
+    template: BedrockConverse = field(repr=False)
+    max_tokens: int = 2048
+    name: str = "bedrock"
+    reports_usage: bool = True
+
+    @classmethod
+    def from_settings(cls, *, model: str = "") -> "BedrockProvider":
+        model = model or DEFAULT_MODEL
+        guardrail_id, guardrail_version = settings.BEDROCK_GUARDRAIL_ID, settings.BEDROCK_GUARDRAIL_VERSION
+        if bool(guardrail_id) != bool(guardrail_version):
+            raise ImproperlyConfigured(
+                "Set both BEDROCK_GUARDRAIL_ID and BEDROCK_GUARDRAIL_VERSION (a number or DRAFT), "
+                "or neither."
+            )
+        config = Config(
+            connect_timeout=settings.LLM_TIMEOUT,
+            read_timeout=settings.LLM_TIMEOUT,
+            retries={"mode": "standard", "total_max_attempts": settings.LLM_MAX_RETRIES + 1},
+            user_agent_extra="fintalk",
+        )
+        try:
+            client = boto3.Session(region_name=settings.AWS_REGION or None).client(
+                "bedrock-runtime", config=config
+            )
+        except NoRegionError:
+            raise ImproperlyConfigured(
+                "LLM_PROVIDER=bedrock needs an AWS region: set AWS_REGION (e.g. us-east-1), "
+                "or a region in the AWS profile."
+            ) from None
+        except ProfileNotFound as error:
+            raise ImproperlyConfigured(f"AWS_PROFILE names no known profile: {error}.") from None
+        nova = "amazon.nova" in model
+        template = BedrockConverse(
+            model=model,
+            client=client,
+            botocore_config=config,
+            # botocore retries (LLM_MAX_RETRIES, with jitter); LlamaIndex's own retry layer
+            # sleeps 4-10 s between attempts, far too long for a caller on the phone.
+            max_retries=1,
+            timeout=settings.LLM_TIMEOUT,
+            max_tokens=settings.LLM_MAX_TOKENS,
+            guardrail_identifier=guardrail_id or None,
+            guardrail_version=guardrail_version or None,
+            **({"temperature": NOVA_GREEDY_TEMPERATURE, "additional_kwargs": NOVA_GREEDY_FIELDS} if nova else {}),
+        )
+        try:
+            calls_tools = template.metadata.is_function_calling_model
+        except ValueError as error:
+            raise ImproperlyConfigured(f"LLM_MODEL={model!r} is not a Bedrock model LlamaIndex knows: {error}") from None
+        if not calls_tools:
+            raise ImproperlyConfigured(
+                f"LLM_MODEL={model!r} cannot call tools through Converse; use a model that can, "
+                f"such as {DEFAULT_MODEL}."
+            )
+        provider = cls(
+            model=model,
+            region=client.meta.region_name,
+            client=client,
+            template=template,
+            max_tokens=settings.LLM_MAX_TOKENS,
+        )
+        logger.info(
+            "LLM provider bedrock: model %s, region %s, endpoint %s, guardrail %s, timeout %gs, retries %d",
+            model,
+            provider.region,
+            provider.url,
+            f"{guardrail_id}:{guardrail_version}" if guardrail_id else "none",
+            settings.LLM_TIMEOUT,
+            settings.LLM_MAX_RETRIES,
+        )
+        return provider
+
+    @property
+    def url(self) -> str:
+        return self.client.meta.endpoint_url
+
+    @property
+    def nova(self) -> bool:
+        return "amazon.nova" in self.model
+
+    def llm(self, params: GenerationParams) -> BedrockConverse:
+        # A copy shares the template's boto3 client: building one costs ~100 ms.
+        update: dict[str, Any] = {"max_tokens": upstream_max_tokens(params, self.max_tokens)}
+        if not self.nova:
+            if params.temperature is not None:
+                # OpenAI allows up to 2; Converse up to 1.
+                update["temperature"] = min(params.temperature, 1.0)
+            if params.top_p is not None:
+                update["additional_kwargs"] = {"inferenceConfig": {"topP": params.top_p}}
+        return self.template.model_copy(update=update)
+
+    async def probe(self) -> None:
+        """A one-token Converse call: proves region, credentials, model access and IAM."""
+        await asyncio.to_thread(
+            self.client.converse,
+            modelId=self.model,
+            messages=[{"role": "user", "content": [{"text": "ping"}]}],
+            inferenceConfig={"maxTokens": 1},
+        )
+
+    def upstream_error(self, error: Exception) -> errors.FintalkError | None:
+        """Bedrock's failure as Fintalk's error, with what to fix."""
+        if isinstance(error, ClientError):
+            return self._service_error(error)
+        if isinstance(error, (ReadTimeoutError, ConnectTimeoutError)):
+            return errors.UpstreamTimeout(
+                f"Amazon Bedrock ({self.region}) did not answer within LLM_TIMEOUT="
+                f"{settings.LLM_TIMEOUT:g}s. Retry, or raise LLM_TIMEOUT."
+            )
+        if isinstance(error, EndpointConnectionError):
+            return errors.UpstreamUnavailable(
+                f"Cannot connect to Amazon Bedrock at {self.url}. Check AWS_REGION, the network "
+                "path (VPC endpoint, proxy) and AWS_ENDPOINT_URL_BEDROCK_RUNTIME if set.",
+                code="upstream_unreachable",
+            )
+        if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
+            return errors.UpstreamError(
+                "No AWS credentials were found for Amazon Bedrock. Provide them the usual way: "
+                "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or an instance/task role.",
+                code="upstream_authentication_failed",
+            )
+        if isinstance(error, BotoCoreError):
+            return errors.UpstreamError(f"Amazon Bedrock could not be called: {error}")
+        return None
+
+    def _service_error(self, error: ClientError) -> errors.FintalkError:
+        details = error.response.get("Error", {})
+        # Errors inside a ConverseStream are named like its members: "throttlingException".
+        code = str(details.get("Code", ""))
+        code = code[:1].upper() + code[1:]
+        said = str(details.get("Message", ""))[:300]
+        where = f"Amazon Bedrock ({self.region}, model {self.model})"
+        if code in ("ThrottlingException", "ServiceQuotaExceededException"):
+            return errors.UpstreamRateLimited(
+                f"{where} is throttling Fintalk ({code}: {said}). Retry shortly; if it persists, "
+                "ask for a higher quota in Service Quotas or use a cross-region inference "
+                f"profile (e.g. us.{DEFAULT_MODEL}).",
+                retry_after=THROTTLED_RETRY_AFTER_SECONDS,
+            )
+        if code == "AccessDeniedException":
+            return errors.UpstreamError(
+                f"{where} denied access ({said}). Enable access to the model in the Bedrock "
+                f"console for {self.region}, and allow bedrock:InvokeModel and "
+                "bedrock:InvokeModelWithResponseStream on it in the IAM policy of these "
+                "credentials.",
+                code="upstream_permission_denied",
+            )
+        if code in ("UnrecognizedClientException", "ExpiredTokenException", "InvalidSignatureException"):
+            return errors.UpstreamError(
+                f"AWS rejected the credentials ({code}: {said}). Refresh or replace them.",
+                code="upstream_authentication_failed",
+            )
+        if code == "ValidationException":
+            if "too long" in said.lower() or "too many" in said.lower():
+                return errors.InvalidRequest(
+                    f"The conversation is too long for {self.model}: {said}", code="context_length_exceeded"
+                )
+            return errors.UpstreamError(
+                f"{where} rejected Fintalk's request ({said}). Check LLM_MODEL (a model id or "
+                f"inference profile available in {self.region}) and the BEDROCK_GUARDRAIL_* settings.",
+                code="upstream_invalid_request",
+            )
+        if code == "ResourceNotFoundException":
+            return errors.UpstreamError(
+                f"{where} was not found ({said}). Check LLM_MODEL and AWS_REGION.",
+                code="upstream_model_not_found",
+            )
+        if code in ("ModelNotReadyException", "ServiceUnavailableException"):
+            return errors.UpstreamUnavailable(f"{where} is not ready ({code}: {said}). Retry in a moment.")
+        if code == "ModelTimeoutException":
+            return errors.UpstreamTimeout(f"{where} timed out while answering ({said}).")
+        return errors.UpstreamError(f"{where} failed ({code}: {said}).")

@@ -1,0 +1,41 @@
+"""Tools in OpenAI's JSON format, derived once per tool instead of once per request.
+
+LlamaIndex derives a tool's JSON schema from its pydantic model on every call, about a
+millisecond per tool: with the bank's sixteen tools that is most of a remote model's
+added time to first token. The bank's tools share one metadata object across requests
+(``agents.tools``), so their specs are kept here. Schemas given as plain JSON (a client's
+tools) cost nothing and are not kept.
+"""
+
+from collections import OrderedDict
+
+from llama_index.core.tools import ToolMetadata
+
+_MAX_KEPT = 256
+_kept: OrderedDict[int, tuple[ToolMetadata, dict]] = OrderedDict()
+
+
+def openai_tool_spec(metadata: ToolMetadata) -> dict:
+    """``metadata.to_openai_tool()`` for an OpenAI-compatible server; treat it as read-only.
+
+    Like LlamaIndex's own OpenAI integration, the parameters close the object
+    (``additionalProperties: false``) and the function is not ``strict``.
+    """
+    if metadata.fn_schema is None:
+        return _spec(metadata)
+    kept = _kept.get(id(metadata))
+    if kept is not None and kept[0] is metadata:
+        return kept[1]
+    spec = _spec(metadata)
+    _kept[id(metadata)] = (metadata, spec)
+    if len(_kept) > _MAX_KEPT:
+        _kept.popitem(last=False)
+    return spec
+
+
+def _spec(metadata: ToolMetadata) -> dict:
+    spec = metadata.to_openai_tool(skip_length_check=True)
+    function = spec["function"]
+    function["parameters"] = {**function["parameters"], "additionalProperties": False}
+    function["strict"] = False
+    return spec
