@@ -16,6 +16,7 @@ from api.keys import api_key_authenticate
 from api.models import ApiKey
 from api.ratelimit import client_ip, rate_limit_check
 from fintalk import errors
+from fintalk.observability import REQUESTS, request_id_from, request_id_var
 
 
 class AsyncAPIView(APIView):
@@ -28,6 +29,14 @@ class AsyncAPIView(APIView):
         return view
 
     async def dispatch(self, request, *args, **kwargs):
+        request_id = request_id_from(request.headers.get("X-Request-ID"))
+        request_id_var.set(request_id)
+        response = await self._dispatch(request, *args, **kwargs)
+        response["X-Request-ID"] = request_id
+        REQUESTS.labels(type(self).__name__, str(response.status_code)).inc()
+        return response
+
+    async def _dispatch(self, request, *args, **kwargs):
         self.args = args
         self.kwargs = kwargs
         request = self.initialize_request(request, *args, **kwargs)

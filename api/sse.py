@@ -1,10 +1,13 @@
-"""OpenAI ``chat.completion.chunk`` framing for Server-Sent Events.
+"""Framings of the answer's events as Server-Sent Events.
 
-The parts of a chunk that never change during a stream are encoded once; each token then
+``ChunkWriter`` is OpenAI's ``chat.completion.chunk`` format; ``ContentEventWriter`` is the
+simpler ``{"content"}``/``{"done"}``/``{"error"}`` format of the session endpoints. The
+parts of a chunk that never change during a stream are encoded once; each token then
 costs one ``json.dumps`` of its text and a few byte concatenations.
 """
 
 import json
+from typing import Protocol
 
 DONE = b"data: [DONE]\n\n"
 # A comment line: SSE clients (the openai SDK included) ignore it; proxies see traffic.
@@ -13,6 +16,16 @@ KEEPALIVE_COMMENT = b": keep-alive\n\n"
 
 def _dumps(value) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+class Framing(Protocol):
+    def role(self) -> bytes | None: ...
+    def content(self, text: str) -> bytes: ...
+    def tool_call(self, index: int, *, call_id: str, name: str, arguments: dict) -> bytes: ...
+    def finish(self, reason: str) -> bytes: ...
+    def usage(self, usage: dict) -> bytes: ...
+    def error(self, error_body: dict) -> bytes: ...
+    def done(self) -> bytes | None: ...
 
 
 class ChunkWriter:
@@ -60,3 +73,32 @@ class ChunkWriter:
     def error(self, error_body: dict) -> bytes:
         # ``choices`` is present (empty) because some clients (Vapi) reject chunks without it.
         return self._event(choices=[], **error_body)
+
+    def done(self) -> bytes:
+        return DONE
+
+
+class ContentEventWriter:
+    """``data: {"content": ...}`` per chunk, ``{"done": true}`` at the end, ``{"error": ...}``."""
+
+    def role(self) -> None:
+        return None
+
+    def content(self, text: str) -> bytes:
+        return b'data: {"content":' + _dumps(text) + b"}\n\n"
+
+    def tool_call(self, index: int, *, call_id: str, name: str, arguments: dict) -> bytes:
+        return b"data: " + _dumps({"tool_call": {"id": call_id, "name": name, "arguments": arguments}}) + b"\n\n"
+
+    def finish(self, reason: str) -> bytes:
+        return b"data: " + _dumps({"done": True, "finish_reason": reason}) + b"\n\n"
+
+    def usage(self, usage: dict) -> bytes:
+        return b"data: " + _dumps({"usage": usage}) + b"\n\n"
+
+    def error(self, error_body: dict) -> bytes:
+        error = error_body["error"]
+        return b"data: " + _dumps({"error": error["message"], "code": error["code"]}) + b"\n\n"
+
+    def done(self) -> None:
+        return None

@@ -3,10 +3,25 @@
 import time
 
 from django.http import JsonResponse, StreamingHttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from agents.providers import provider_configured
 from api.base import AsyncAPIView
-from api.completions import collect, known_models, sse_stream, start_completion, start_pump
+from api.completions import (
+    collect,
+    known_models,
+    observe_error,
+    sse_stream,
+    start_completion,
+    start_pump,
+)
+from api.identity import CONVERSATION_HEADER
+from api.openapi import (
+    SSE_EVENT_SCHEMA,
+    ChatCompletionSerializer,
+    ModelListSerializer,
+    errors as error_responses,
+)
 from api.serializers import ChatCompletionRequestSerializer
 from fintalk import errors
 
@@ -19,6 +34,23 @@ class ChatCompletionsView(AsyncAPIView):
     The ``Accept`` header is never consulted: Vapi sends ``application/json`` and needs SSE.
     """
 
+    @extend_schema(
+        request=ChatCompletionRequestSerializer,
+        responses={
+            (200, "application/json"): OpenApiResponse(
+                ChatCompletionSerializer, description='`"stream": false`: one chat.completion.'
+            ),
+            (200, "text/event-stream"): OpenApiResponse(
+                SSE_EVENT_SCHEMA,
+                description=(
+                    "The default: `data:` events carrying chat.completion.chunk JSON (an "
+                    "`error` object instead if the answer fails mid-stream), then "
+                    "`data: [DONE]`; `: keep-alive` comments while the model is silent."
+                ),
+            ),
+            **error_responses(400, 401, 404, 405, 413, 429, 502, 503, 504),
+        },
+    )
     async def post(self, request):
         started = time.perf_counter()
         raw = self.request_data(request)
@@ -30,6 +62,7 @@ class ChatCompletionsView(AsyncAPIView):
             api_key=self.api_key,
             provider=provider_configured(),
             started=started,
+            conversation_header=request.headers.get(CONVERSATION_HEADER, ""),
         )
         if not completion.stream:
             return JsonResponse(await collect(completion))
@@ -38,8 +71,10 @@ class ChatCompletionsView(AsyncAPIView):
             # Wait for the first event (or the first keep-alive) before sending headers, so
             # that a fast failure still gets its real HTTP status (502, 504...).
             first = await pump.next()
-        except BaseException:
+        except BaseException as error:
             await pump.aclose()
+            if isinstance(error, errors.FintalkError):
+                observe_error(completion.provider, error)
             raise
         return StreamingHttpResponse(
             sse_stream(completion, pump, first), content_type="text/event-stream", headers=SSE_HEADERS
@@ -47,6 +82,9 @@ class ChatCompletionsView(AsyncAPIView):
 
 
 class ModelsView(AsyncAPIView):
+    @extend_schema(
+        responses={200: ModelListSerializer, **error_responses(401, 405, 429)},
+    )
     async def get(self, request):
         provider = provider_configured()
         return JsonResponse(
@@ -60,6 +98,7 @@ class ModelsView(AsyncAPIView):
         )
 
 
+@extend_schema(exclude=True)
 class NotFoundView(AsyncAPIView):
     """Any other path under /api/ or /v1/: an OpenAI-shaped 404, whatever the method."""
 

@@ -1,0 +1,69 @@
+"""Request ids, structured logs and Prometheus metrics.
+
+The request id comes from the caller's ``X-Request-ID`` (when it looks like one) or is
+made here; it is returned as a response header and stamped on every log line written
+while the request is handled.
+"""
+
+import json
+import logging
+import re
+import uuid
+from contextvars import ContextVar
+
+from prometheus_client import Counter, Gauge, Histogram
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+
+
+def request_id_from(header: str | None) -> str:
+    if header and _VALID_REQUEST_ID.match(header):
+        return header
+    return uuid.uuid4().hex
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+REQUESTS = Counter(
+    "fintalk_requests_total", "API requests by endpoint and HTTP status.", ["endpoint", "status"]
+)
+TIME_TO_FIRST_TOKEN = Histogram(
+    "fintalk_time_to_first_token_seconds",
+    "From the request's arrival to the first token of the answer.",
+    ["provider"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+TOKENS = Counter("fintalk_tokens_total", "Tokens in and out.", ["provider", "direction"])
+TOOL_DURATION = Histogram(
+    "fintalk_tool_duration_seconds",
+    "Time spent in each tool.",
+    ["tool"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5),
+)
+UPSTREAM_ERRORS = Counter(
+    "fintalk_upstream_errors_total", "Model provider failures.", ["provider", "code"]
+)
+OPEN_STREAMS = Gauge(
+    "fintalk_open_streams", "Streaming replies in progress.", multiprocess_mode="livesum"
+)
