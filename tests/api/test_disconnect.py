@@ -1,0 +1,113 @@
+"""A caller who hangs up stops the upstream model: no more tokens are paid for."""
+
+import asyncio
+import json
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+import uvicorn
+
+from conversations.models import Conversation
+from tests.conftest import ServerProcess
+from tests.conversations.test_logging import wait_for_conversation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class SlowUpstream:
+    """An OpenAI-compatible upstream that streams a word every 50 ms until told to stop,
+    and records when its caller (Fintalk) went away."""
+
+    def __init__(self) -> None:
+        self.disconnected_at: float | None = None
+        self.tokens_sent = 0
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return
+        if scope["path"].endswith("/models"):
+            body = json.dumps({"object": "list", "data": [{"id": "slow", "object": "model"}]}).encode()
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        while (await receive()).get("more_body"):
+            pass
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]}
+        )
+        gone = asyncio.ensure_future(receive())  # resolves with http.disconnect
+        for index in range(400):
+            chunk = {
+                "id": "chatcmpl-slow",
+                "object": "chat.completion.chunk",
+                "created": 0,
+                "model": "slow",
+                "choices": [{"index": 0, "delta": {"content": f" word{index}"}, "finish_reason": None}],
+            }
+            await send({"type": "http.response.body", "body": f"data: {json.dumps(chunk)}\n\n".encode(), "more_body": True})
+            self.tokens_sent += 1
+            done, _ = await asyncio.wait({gone}, timeout=0.05)
+            if done:
+                self.disconnected_at = time.monotonic()
+                return
+        await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
+
+
+@pytest.fixture
+def slow_upstream():
+    app = SlowUpstream()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)  # polling for start-up
+    yield app, f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_hanging_up_stops_reading_the_upstream_within_a_second(slow_upstream, trusted_key):
+    upstream, endpoint = slow_upstream
+    fintalk = ServerProcess(
+        {
+            "LLM_PROVIDER": "openai",
+            "LLM_API_ENDPOINT": endpoint,
+            "LLM_MODEL": "slow",
+            "LLM_TOOL_CALLING": "false",
+        }
+    )
+    try:
+        fintalk.wait_ready()
+        with httpx.stream(
+            "POST",
+            f"{fintalk.url}/v1/chat/completions",
+            json={"model": "slow", "messages": [{"role": "user", "content": "tell me everything"}]},
+            headers={"Authorization": f"Bearer {trusted_key}"},
+            timeout=30,
+        ) as response:
+            lines = response.iter_lines()
+            completion_id = json.loads(next(lines).removeprefix("data: "))["id"]
+            words = 0
+            for line in lines:
+                words += '"content":" word' in line
+                if words == 3:
+                    break
+        hung_up_at = time.monotonic()
+
+        conversation = wait_for_conversation(completion_id)
+        deadline = time.monotonic() + 5
+        while upstream.disconnected_at is None and time.monotonic() < deadline:
+            time.sleep(0.01)  # polling for the upstream to notice
+    finally:
+        fintalk.stop()
+
+    assert upstream.disconnected_at is not None, "Fintalk kept reading the upstream"
+    assert upstream.disconnected_at - hung_up_at < 1.0
+    assert upstream.tokens_sent < 40
+    assert conversation.status == Conversation.Status.CANCELLED
+    assert conversation.messages.get(is_answer=True).content.startswith(" word0 word1 word2")
