@@ -3,7 +3,7 @@
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from agents.answering import Answered, answer_turn
 from agents.client_tools import client_tools_from_request
-from agents.events import ClientToolCall, TextDelta, TurnEvent
+from agents.events import ClientToolCall, TextDelta, ToolFinished, TurnEvent
 from agents.providers import GenerationParams, LLMProvider
 from agents.runner import Turn
 from agents.tools import BANK_TOOL_NAMES
@@ -21,9 +21,16 @@ from api.messages import to_chat_message, transcript_entry
 from api.models import ApiKey
 from api.ratelimit import tokens_spend
 from api.pump import EventPump, KeepAlive
-from api.sse import DONE, KEEPALIVE_COMMENT, ChunkWriter
+from api.sse import KEEPALIVE_COMMENT, ChunkWriter, Framing
 from conversations.services import ConversationRecord
 from fintalk import errors
+from fintalk.observability import (
+    OPEN_STREAMS,
+    TIME_TO_FIRST_TOKEN,
+    TOKENS,
+    TOOL_DURATION,
+    UPSTREAM_ERRORS,
+)
 
 
 def known_models(provider: LLMProvider) -> list[str]:
@@ -50,13 +57,25 @@ class Completion:
     stream: bool
     include_usage: bool
     api_key: ApiKey
+    provider: str
+    started: float
     events: AsyncIterator[TurnEvent]
 
 
 def start_completion(
-    data: dict, raw: dict, *, api_key: ApiKey, provider: LLMProvider, started: float
+    data: dict,
+    raw: dict,
+    *,
+    api_key: ApiKey,
+    provider: LLMProvider,
+    started: float,
+    conversation_header: str = "",
 ) -> Completion:
-    """Build the turn and its log record, and start answering (lazily)."""
+    """Build the turn and its log record, and start answering (lazily).
+
+    ``conversation_header`` is the request's ``X-Conversation-Id``, one of the ways a
+    client names its conversation (see ``api.identity``).
+    """
     model = resolve_model(data.get("model"), provider)
     client_tools = client_tools_from_request(data.get("tools", []))
     clashes = BANK_TOOL_NAMES & {tool.metadata.name for tool in client_tools}
@@ -70,6 +89,8 @@ def start_completion(
         raw,
         trusted=api_key.trusted_channel,
         user_texts=[m["content"] or "" for m in messages if m["role"] == "user"],
+        api_key_id=api_key.pk,
+        conversation_header=conversation_header,
     )
     info = call_info(raw)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
@@ -106,8 +127,26 @@ def start_completion(
         stream=stream,
         include_usage=bool((data.get("stream_options") or {}).get("include_usage")),
         api_key=api_key,
+        provider=provider.name,
+        started=started,
         events=answer_turn(turn, provider=provider, params=params, record=record, started=started),
     )
+
+
+def _observe_first_token(completion: Completion) -> None:
+    TIME_TO_FIRST_TOKEN.labels(completion.provider).observe(time.perf_counter() - completion.started)
+
+
+def observe_error(provider: str, error: errors.FintalkError) -> None:
+    if isinstance(error, errors.UpstreamError):
+        UPSTREAM_ERRORS.labels(provider, error.code or error.type).inc()
+
+
+async def _spend(completion: Completion, answered: Answered) -> None:
+    usage = answered.usage
+    TOKENS.labels(completion.provider, "prompt").inc(usage.prompt_tokens)
+    TOKENS.labels(completion.provider, "completion").inc(usage.completion_tokens)
+    await tokens_spend(api_key=completion.api_key, tokens=usage.total_tokens)
 
 
 async def _events(pump: EventPump) -> AsyncIterator[TurnEvent]:
@@ -135,17 +174,40 @@ def start_pump(completion: Completion) -> EventPump:
 
 
 async def sse_stream(
-    completion: Completion, pump: EventPump, first: TurnEvent | KeepAlive
+    completion: Completion,
+    pump: EventPump,
+    first: TurnEvent | KeepAlive,
+    *,
+    framing: Framing | None = None,
+    on_answered: Callable[[str], Awaitable[None]] | None = None,
 ) -> AsyncIterator[bytes]:
-    """The OpenAI SSE stream; a failure after the first byte ends it with an error event."""
-    writer = ChunkWriter(completion_id=completion.id, created=completion.created, model=completion.model)
-    yield writer.role()
+    """The SSE stream (OpenAI framing unless another is given).
+
+    A failure after the first byte ends the stream with an error event. ``on_answered``
+    receives the whole answer once it is complete (session endpoints keep history).
+    """
+    writer = framing or ChunkWriter(
+        completion_id=completion.id, created=completion.created, model=completion.model
+    )
+    answer: list[str] | None = [] if on_answered else None
+    opening = writer.role()
+    if opening:
+        yield opening
     tool_index = 0
+    first_token_seen = False
     event: TurnEvent | KeepAlive | None = first
+    OPEN_STREAMS.inc()
     try:
         while event is not None:
             if isinstance(event, TextDelta):
+                if not first_token_seen:
+                    first_token_seen = True
+                    _observe_first_token(completion)
+                if answer is not None:
+                    answer.append(event.text)
                 yield writer.content(event.text)
+            elif isinstance(event, ToolFinished):
+                TOOL_DURATION.labels(event.name).observe(event.duration_ms / 1000)
             elif isinstance(event, KeepAlive):
                 yield KEEPALIVE_COMMENT
             elif isinstance(event, ClientToolCall):
@@ -157,13 +219,19 @@ async def sse_stream(
                 yield writer.finish(event.reason)
                 if completion.include_usage:
                     yield writer.usage(_usage_dict(event))
-                await tokens_spend(api_key=completion.api_key, tokens=event.usage.total_tokens)
+                await _spend(completion, event)
+                if on_answered is not None:
+                    await on_answered("".join(answer))
             event = await pump.next()
     except errors.FintalkError as error:
+        observe_error(completion.provider, error)
         yield writer.error(error_body(error.message, type=error.type, param=error.param, code=error.code))
     finally:
+        OPEN_STREAMS.dec()
         await pump.aclose()
-    yield DONE
+    closing = writer.done()
+    if closing:
+        yield closing
 
 
 async def collect(completion: Completion) -> dict:
@@ -174,11 +242,18 @@ async def collect(completion: Completion) -> dict:
     pump = start_pump(completion)
     try:
         events = [event async for event in _events(pump)]
+    except errors.FintalkError as error:
+        observe_error(completion.provider, error)
+        raise
     finally:
         await pump.aclose()
     for event in events:
         if isinstance(event, TextDelta):
+            if not text:
+                _observe_first_token(completion)
             text.append(event.text)
+        elif isinstance(event, ToolFinished):
+            TOOL_DURATION.labels(event.name).observe(event.duration_ms / 1000)
         elif isinstance(event, ClientToolCall):
             tool_calls.append(
                 {
@@ -190,7 +265,7 @@ async def collect(completion: Completion) -> dict:
         elif isinstance(event, Answered):
             finished = event
     assert finished is not None, "answer_turn always ends with Answered"
-    await tokens_spend(api_key=completion.api_key, tokens=finished.usage.total_tokens)
+    await _spend(completion, finished)
     message: dict = {"role": "assistant", "content": "".join(text) if text or not tool_calls else None}
     if tool_calls:
         message["tool_calls"] = tool_calls

@@ -1,8 +1,19 @@
-"""Who is calling, read from an OpenAI/Vapi request.
+"""Who is calling, and which conversation this is, read from an OpenAI/Vapi request.
 
 Only a trusted-channel key may *assert* the caller's number (Vapi's ``customer.number`` /
 ``call.customer.number``, or our explicit ``phone_number``). Anything else — the same
 fields from an untrusted key, or a number in the user's words — is a *claim*.
+
+The conversation's identity keys its server-side state (verification, pending actions),
+always within the API key that sent the request, first found of:
+
+1. Vapi's ``call.id`` (older payloads: ``call.callId``) — ``call:<id>``;
+2. the ``X-Conversation-Id`` header — ``id:<value>``;
+3. the request's ``user`` field — ``user:<value>``;
+4. for a trusted channel only, the number it asserts — ``phone:<E.164>``.
+
+Without any of them a conversation has no memory: a claimed caller cannot be verified and
+nothing can be confirmed.
 """
 
 from dataclasses import dataclass
@@ -10,9 +21,12 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from agents import language
-from agents.caller import CallerContext
+from agents.caller import CallerContext, ConversationRef
 from bank.phones import phone_normalize
 from fintalk import errors
+
+CONVERSATION_HEADER = "X-Conversation-Id"
+_LONGEST_CONVERSATION_ID = 128
 
 
 @dataclass(frozen=True)
@@ -63,8 +77,38 @@ def _claimed_number(user_texts: list[str]) -> str | None:
     return None
 
 
-def caller_from_request(data: dict, *, trusted: bool, user_texts: list[str]) -> CallerContext:
+def conversation_key(data: dict, *, header: str, asserted_phone: str | None) -> str | None:
+    """The conversation's identity within its API key (see the module's docstring)."""
+    if call_id := call_info(data).external_call_id:
+        return f"call:{call_id}"
+    if header := header.strip():
+        if len(header) > _LONGEST_CONVERSATION_ID:
+            raise errors.InvalidRequest(
+                f"The {CONVERSATION_HEADER} header is longer than "
+                f"{_LONGEST_CONVERSATION_ID} characters."
+            )
+        return f"id:{header}"
+    user = data.get("user")
+    if isinstance(user, str) and user.strip():
+        return f"user:{user.strip()}"
+    return f"phone:{asserted_phone}" if asserted_phone else None
+
+
+def caller_from_request(
+    data: dict,
+    *,
+    trusted: bool,
+    user_texts: list[str],
+    api_key_id: int | None = None,
+    conversation_header: str = "",
+) -> CallerContext:
     asserted = _asserted_number(data)
-    if asserted and trusted:
-        return CallerContext(phone=asserted, asserted=True)
-    return CallerContext(phone=asserted or _claimed_number(user_texts), asserted=False)
+    vouched = asserted if trusted else None
+    key = conversation_key(data, header=conversation_header, asserted_phone=vouched)
+    return CallerContext(
+        phone=vouched or asserted or _claimed_number(user_texts),
+        asserted=vouched is not None,
+        conversation=ConversationRef(api_key_id, key) if key and api_key_id is not None else None,
+        turn=len(user_texts),
+        latest_user_text=user_texts[-1] if user_texts else "",
+    )

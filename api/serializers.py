@@ -5,11 +5,21 @@ Unknown fields are ignored, never rejected: Vapi adds ``call``, ``customer``,
 """
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+_TEXT_PART = {
+    "type": "object",
+    "properties": {"type": {"type": "string", "enum": ["text"]}, "text": {"type": "string"}},
+    "required": ["text"],
+}
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "string"}, {"type": "array", "items": _TEXT_PART}], "nullable": True}
+)
 class ContentField(serializers.Field):
     """A message's content: a string, a list of text parts, or null."""
 
@@ -98,6 +108,15 @@ class StreamOptionsSerializer(serializers.Serializer):
     include_usage = serializers.BooleanField(required=False, default=False)
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string"},
+            {"type": "array", "items": {"type": "string"}, "maxItems": 4},
+        ],
+        "nullable": True,
+    }
+)
 class StopField(serializers.Field):
     default_error_messages = {"invalid": "must be a string or a list of up to 4 strings."}
 
@@ -147,6 +166,10 @@ class ChatCompletionRequestSerializer(serializers.Serializer):
         )
 
     def validate(self, attrs):
+        if not any(message["role"] in ("user", "tool") for message in attrs["messages"]):
+            raise serializers.ValidationError(
+                {"messages": "Include at least one user message: there is nothing to answer."}
+            )
         names = [tool["function"]["name"] for tool in attrs.get("tools", [])]
         if len(names) != len(set(names)):
             raise serializers.ValidationError({"tools": "Tool names must be unique."})
@@ -160,3 +183,34 @@ class ChatCompletionRequestSerializer(serializers.Serializer):
         if attrs.get("max_completion_tokens") and not attrs.get("max_tokens"):
             attrs["max_tokens"] = attrs["max_completion_tokens"]
         return attrs
+
+
+class _SamplingFields(serializers.Serializer):
+    temperature = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=2)
+    top_p = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
+    max_tokens = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    phone_number = serializers.CharField(required=False, allow_blank=True, max_length=32)
+
+
+class ChatStreamRequestSerializer(_SamplingFields):
+    """``POST /api/llm/chat/stream``: a whole conversation, stateless."""
+
+    messages = MessageSerializer(many=True, allow_empty=False, max_length=settings.MAX_MESSAGES)
+
+
+class SessionChatRequestSerializer(_SamplingFields):
+    """``POST /api/llm/chat/session/stream``: one message; the server keeps the history."""
+
+    session_id = serializers.RegexField(r"^[A-Za-z0-9._:-]{1,128}$")
+    message = serializers.CharField(max_length=settings.MAX_MESSAGE_CHARS, trim_whitespace=False)
+    system_prompt = serializers.CharField(
+        required=False, allow_blank=True, max_length=settings.MAX_MESSAGE_CHARS
+    )
+
+
+class AgentQueryRequestSerializer(serializers.Serializer):
+    """``POST /api/agent/query/``: one question, one JSON answer."""
+
+    query = serializers.CharField(max_length=settings.MAX_MESSAGE_CHARS)
+    phone_number = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    conversation_id = serializers.RegexField(r"^[A-Za-z0-9._:-]{1,128}$", required=False)

@@ -2,7 +2,16 @@
 
 from django.contrib import admin
 
-from bank.models import Account, CreditCard, Customer, LoanProduct
+from bank.models import (
+    Account,
+    CallerSession,
+    CreditCard,
+    Customer,
+    LoanProduct,
+    PendingAction,
+    Transaction,
+    VerificationAttempt,
+)
 
 
 class AccountInline(admin.TabularInline):
@@ -56,3 +65,92 @@ class LoanProductAdmin(admin.ModelAdmin):
     list_display = ("name", "code", "kind", "apr_from", "apr_to", "active")
     list_filter = ("kind", "active")
     prepopulated_fields = {"code": ("name",)}
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """What the assistant did and why: written by the services only, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Transaction)
+class TransactionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "posted_on",
+        "customer",
+        "description",
+        "amount",
+        "currency",
+        "account",
+        "card",
+        "action",
+    )
+    list_filter = ("category",)
+    list_select_related = ("customer", "account", "card", "action")
+    search_fields = ("merchant", "description", "customer__full_name")
+    date_hierarchy = "posted_on"
+
+
+@admin.register(PendingAction)
+class PendingActionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "customer",
+        "kind",
+        "status",
+        "amount",
+        "currency",
+        "effective_on",
+        "reference",
+    )
+    list_filter = ("status", "kind")
+    list_select_related = ("customer",)
+    search_fields = ("reference", "customer__full_name", "customer__phone")
+    fields = (
+        "customer",
+        "session",
+        "kind",
+        "status",
+        "summary",
+        "card",
+        "from_account",
+        "to_account",
+        "amount",
+        "currency",
+        "effective_on",
+        "requested_in_turn",
+        "reference",
+        "created_at",
+        "expires_at",
+        "decided_at",
+    )
+    readonly_fields = fields
+
+
+class VerificationAttemptInline(admin.TabularInline):
+    model = VerificationAttempt
+    extra = 0
+    fields = ("created_at", "claimed_phone", "succeeded", "customer")
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(CallerSession)
+class CallerSessionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "conversation_key",
+        "api_key",
+        "customer",
+        "verified_at",
+        "locked_at",
+        "handoff_requested_at",
+        "created_at",
+    )
+    list_filter = ("locked_at", "handoff_requested_at")
+    list_select_related = ("api_key", "customer")
+    search_fields = ("conversation_key", "customer__full_name")
+    inlines = (VerificationAttemptInline,)

@@ -6,14 +6,20 @@ normalizes the text and rewrites spoken numbers as digits before it looks for an
 Everything here is pure and deterministic: no Django, no clock (callers pass ``today``).
 """
 
+from agents.language.answers import is_affirmative, is_negative
 from agents.language.cards import parse_card_last4
+from agents.language.credentials import Credentials, parse_credentials
 from agents.language.dates import parse_date, parse_date_range
 from agents.language.money import parse_amount, parse_rate_percent, parse_term_months
 from agents.language.phones import find_phone_number
 from agents.language.spoken import words_to_digits
-from agents.language.text import mentions, normalize
+from agents.language.text import mentions, normalize, words
 
 __all__ = [
+    "Credentials",
+    "is_affirmative",
+    "is_negative",
+    "parse_credentials",
     "find_phone_number",
     "mentions",
     "normalize",
@@ -23,5 +29,6 @@ __all__ = [
     "parse_date_range",
     "parse_rate_percent",
     "parse_term_months",
+    "words",
     "words_to_digits",
 ]

@@ -55,6 +55,16 @@ def _words(text: str) -> tuple[tuple[str, ...], frozenset[str]]:
     return words, frozenset(words)
 
 
+def phrases(text: str) -> tuple[str, ...]:
+    """Comma-separated phrases written as one string: "yes, go ahead, do it"."""
+    return tuple(" ".join(phrase.split()) for phrase in text.split(",") if phrase.strip())
+
+
+def words(text: str) -> tuple[str, ...]:
+    """The words of ``text`` as ``mentions`` reads them: normalized, in-word apostrophes kept."""
+    return _words(text)[0]
+
+
 def _same_word(word: str, target: str, typo_tolerance: bool) -> bool:
     if word == target or word in (target + "s", target + "es"):
         return True

@@ -1,31 +1,36 @@
 """The offline model's turn: answer from tool results, call a tool, or make small talk."""
 
+import re
 import uuid
 from collections.abc import Sequence
+from datetime import date
 
+from django.utils import timezone
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, ToolCallBlock
 from llama_index.core.tools import ToolMetadata
 
 from agents import language
 from agents.client_tools import ClientToolMetadata
-from agents.offline.intents import detect
+from agents.offline.dialogue import Dialogue, last_index
+from agents.offline.intents import best_intent, clauses, detect
+from agents.tools.identity import VERIFIED
 
-_CAPABILITIES = "your account balances, your credit cards, and our loan options"
-
-
-def _last_user_index(messages: Sequence[ChatMessage]) -> int | None:
-    for index in range(len(messages) - 1, -1, -1):
-        if messages[index].role == MessageRole.USER:
-            return index
-    return None
-
-
-def _tool_results_since(messages: Sequence[ChatMessage], start: int) -> list[str]:
-    return [
-        (message.content or "").strip()
-        for message in messages[start:]
-        if message.role == MessageRole.TOOL and (message.content or "").strip()
-    ]
+_CAPABILITIES = (
+    "your balances and transactions, your credit cards (including freezing a card or paying "
+    "it), transfers between your accounts, our loans, and questions about the bank"
+)
+CARD_NUMBER_POLICY = (
+    "For your security I only ever share the last four digits of a card, and I will never "
+    "ask for your full card number, PIN or security code."
+)
+_SECRETS = (
+    "full card number", "whole card number", "entire card number", "complete card number",
+    "card number", "16 digits", "sixteen digits", "cvv", "cvc", "security code", "pin",
+    "pin number", "expiration date", "expiry date",
+)  # fmt: skip
+_SUMMARY_WORDS = ("balance", "owe", "due", "limit", "statement", "payment", "credit", "available")
+_DETAIL_REPLIES = 3  # how far back the question behind a verification may be
+_ANSWER_WORDS = ("minimum", "statement", "full", "checking", "savings", "today", "tomorrow")
 
 
 def _client_tool_calls(text: str, tools: Sequence[ToolMetadata]) -> list[str]:
@@ -37,49 +42,171 @@ def _client_tool_calls(text: str, tools: Sequence[ToolMetadata]) -> list[str]:
     ]
 
 
+def _client_handoff(tools: Sequence[ToolMetadata]) -> str | None:
+    """A client tool that transfers the call (Vapi's transferCall), if one is offered."""
+    return next(
+        (
+            tool.get_name()
+            for tool in tools
+            if isinstance(tool, ClientToolMetadata) and "transfer" in tool.spoken_name
+        ),
+        None,
+    )
+
+
 def _small_talk(text: str, bank_name: str) -> str:
     if language.mentions(text, "thank you", "thanks", "thank", "cheers", "appreciate"):
         return "You're welcome. Is there anything else I can help you with?"
     if language.mentions(text, "bye", "goodbye", "that's all", "that is all", "nothing else"):
         return f"Thank you for banking with {bank_name}. Goodbye!"
-    if language.mentions(text, "hello", "hi", "hey", "good morning", "good afternoon", "good evening"):
+    if language.mentions(
+        text, "hello", "hi", "hey", "good morning", "good afternoon", "good evening"
+    ):
         return (
             f"Hello! I'm the {bank_name} virtual assistant. I can help with {_CAPABILITIES}. "
             "What would you like to do?"
         )
     return (
-        f"Sorry, I didn't catch that. I can help with {_CAPABILITIES}. "
-        "What would you like to know?"
+        f"Sorry, I didn't catch that. I can help with {_CAPABILITIES}. What would you like to know?"
     )
 
 
 def _tool_call(name: str, arguments: dict) -> ToolCallBlock:
-    return ToolCallBlock(tool_call_id=f"call_{uuid.uuid4().hex[:24]}", tool_name=name, tool_kwargs=arguments)
+    return ToolCallBlock(
+        tool_call_id=f"call_{uuid.uuid4().hex[:24]}", tool_name=name, tool_kwargs=arguments
+    )
 
 
-def reply(messages: Sequence[ChatMessage], *, tools: Sequence[ToolMetadata], bank_name: str) -> ChatMessage:
+def _verification(dialogue: Dialogue, today: date) -> dict | None:
+    """verify_identity's arguments when the caller is giving their details."""
+    found = language.parse_credentials(dialogue.text, today=today)
+    if dialogue.asked_to_verify and not found.complete:
+        # "4567" then "march 14 1988": the details may come over two replies.
+        before = language.parse_credentials(dialogue.previous_user_text, today=today)
+        found = language.Credentials(
+            card_last4=found.card_last4 or before.card_last4,
+            date_of_birth=found.date_of_birth or before.date_of_birth,
+            postal_code=found.postal_code or before.postal_code,
+        )
+    if not (found.complete or (dialogue.asked_to_verify and found.any)):
+        return None
+    arguments = {"card_last4": found.card_last4}
+    if found.date_of_birth:
+        arguments["date_of_birth"] = found.date_of_birth.isoformat()
+    if found.postal_code:
+        arguments["postal_code"] = found.postal_code
+    return arguments
+
+
+def _questions(text: str, available: set[str], today: date) -> list[tuple[str, dict]]:
+    """The questions asked beside verification details: a clause that only names a card
+    ("my card ends 4567") is a detail, not a question about the card."""
+    calls = []
+    for clause in clauses(language.words_to_digits(language.normalize(text))):
+        intent = best_intent(clause, available)
+        if intent is None or intent.tool in (tool for tool, _ in calls):
+            continue
+        credentials = language.parse_credentials(clause, today=today)
+        is_detail = credentials.any and not language.mentions(clause, *_SUMMARY_WORDS)
+        if intent.tool == "get_credit_card_summary" and is_detail:
+            continue
+        calls.append((intent.tool, intent.arguments(clause, today)))
+    return calls
+
+
+def _after_verification(
+    dialogue: Dialogue, available: set[str], today: date
+) -> list[tuple[str, dict]]:
+    """Once verified, answer what the caller asked: in the same message as their details,
+    or in the message that made us ask for them (details may have taken a few replies)."""
+    if dialogue.tools_called() != ["verify_identity"]:
+        return []
+    if not dialogue.tool_results()[-1].endswith(VERIFIED):
+        return []
+    texts = [dialogue.text]
+    if dialogue.asked_to_verify:
+        texts += dialogue.earlier_user_texts(_DETAIL_REPLIES)
+    for text in texts:
+        if calls := _questions(text, available - {"verify_identity"}, today):
+            return calls
+    return []
+
+
+def _answers_a_question(text: str) -> bool:
+    """A short reply that fills in what the assistant asked: an amount, a card, a day."""
+    t = language.words_to_digits(language.normalize(text))
+    return bool(
+        language.parse_card_last4(text)
+        or language.parse_amount(text)
+        or re.fullmatch(r"\$?\d+(?:\.\d+)?", t.strip(" .!"))
+        or language.mentions(t, *_ANSWER_WORDS, typo_tolerance=False)
+    )
+
+
+def _plan(
+    dialogue: Dialogue, tools: Sequence[ToolMetadata], today: date
+) -> list[tuple[str, dict]] | str:
+    """The tool calls for the caller's latest message, or words to say without a tool."""
+    text, available = dialogue.text, {tool.get_name() for tool in tools}
+    if named := _client_tool_calls(text, tools):
+        return [(name, {}) for name in named]
+    if dialogue.asked_to_confirm or dialogue.reported_done:
+        if language.is_affirmative(text):
+            return [("confirm_pending_action", {})]
+        if language.is_negative(text) and dialogue.asked_to_confirm:
+            return [("cancel_pending_action", {})]
+    if dialogue.offered_human and language.is_affirmative(text):
+        return [("transfer_to_human", {})]
+    if "verify_identity" in available and (details := _verification(dialogue, today)):
+        return [("verify_identity", details)]
+    if language.mentions(text, *_SECRETS, typo_tolerance=False) and not language.parse_card_last4(
+        text
+    ):
+        return CARD_NUMBER_POLICY
+    if (dialogue.asked_a_question or language.parse_card_last4(text)) and _answers_a_question(text):
+        # "the minimum" answers "How much would you like to pay…?", and "the one ending 2222"
+        # narrows the question before: read both together.
+        earlier = detect(dialogue.previous_user_text, available=available, today=today)
+        both = detect(f"{dialogue.previous_user_text} {text}", available=available, today=today)
+        if earlier and both and both[0][0] == earlier[0][0]:
+            return both
+    return detect(text, available=available, today=today)
+
+
+def reply(
+    messages: Sequence[ChatMessage],
+    *,
+    tools: Sequence[ToolMetadata],
+    bank_name: str,
+    today: date | None = None,
+) -> ChatMessage:
     """The assistant's next message for this conversation."""
-    last_user = _last_user_index(messages)
+    today = today or timezone.localdate()
+    last_user = last_index(messages, MessageRole.USER)
     if last_user is None:
         return ChatMessage(role=MessageRole.ASSISTANT, content=_small_talk("", bank_name))
+    dialogue = Dialogue(messages=messages, last_user=last_user)
+    available = {tool.get_name() for tool in tools}
 
-    results = _tool_results_since(messages, last_user + 1)
-    if results:
+    if results := dialogue.tool_results():
+        if follow_up := _after_verification(dialogue, available, today):
+            return _calls(follow_up, tools)
         return ChatMessage(role=MessageRole.ASSISTANT, content=" ".join(results))
 
-    text = messages[last_user].content or ""
-    available = {tool.get_name() for tool in tools}
-    calls = detect(text, available=available)
-    if not calls:
-        previous = _last_user_index(messages[:last_user])
-        if previous is not None and language.parse_card_last4(text):
-            # "the one ending 2222" continues the question asked the turn before.
-            calls = detect(f"{messages[previous].content or ''} {text}", available=available)
-    client_calls = _client_tool_calls(text, tools)
-    if client_calls:
-        blocks = [_tool_call(name, {}) for name in client_calls]
-    else:
-        blocks = [_tool_call(name, arguments) for name, arguments in calls]
-    if blocks:
-        return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)
-    return ChatMessage(role=MessageRole.ASSISTANT, content=_small_talk(text, bank_name))
+    plan = _plan(dialogue, tools, today)
+    if isinstance(plan, str):
+        return ChatMessage(role=MessageRole.ASSISTANT, content=plan)
+    if plan:
+        return _calls(plan, tools)
+    return ChatMessage(role=MessageRole.ASSISTANT, content=_small_talk(dialogue.text, bank_name))
+
+
+def _calls(calls: list[tuple[str, dict]], tools: Sequence[ToolMetadata]) -> ChatMessage:
+    handoff = _client_handoff(tools)
+    blocks = [
+        _tool_call(handoff, {})
+        if name == "transfer_to_human" and handoff
+        else _tool_call(name, arguments)
+        for name, arguments in calls
+    ]
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)

@@ -31,3 +31,11 @@ def test_card_list_shows_card_by_last_four(admin_client, demo_customers):
 def test_loan_product_list_renders(admin_client, demo_customers):
     response = admin_client.get(reverse("admin:bank_loanproduct_changelist"))
     assert "30-Year Fixed Mortgage" in response.content.decode()
+
+
+def test_the_assistants_actions_and_conversations_are_read_only_lists(admin_client, demo_customers):
+    for model in ("pendingaction", "callersession", "transaction"):
+        assert admin_client.get(reverse(f"admin:bank_{model}_changelist")).status_code == 200
+        assert admin_client.get(reverse(f"admin:bank_{model}_add")).status_code == 403
+    page = admin_client.get(reverse("admin:bank_transaction_changelist"), {"q": "Amazon"}).content.decode()
+    assert "Amazon.com order" in page

@@ -1,6 +1,7 @@
-"""Writes to the bank's data: seeding the demo bank, and describing what was seeded."""
+"""Seeding the demo bank, and describing what was seeded."""
 
 import dataclasses
+import random
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TypeVar
@@ -8,8 +9,15 @@ from typing import TypeVar
 from django.db import models, transaction
 from django.utils import timezone
 
-from bank.demo import DEMO_CUSTOMERS, DEMO_LOAN_PRODUCTS, DemoCustomer
-from bank.models import Account, CreditCard, Customer, LoanProduct
+from bank.demo import DEMO_CUSTOMERS, DEMO_HISTORY_DAYS, DEMO_LOAN_PRODUCTS, DemoCustomer
+from bank.models import (
+    Account,
+    CreditCard,
+    CreditProfile,
+    Customer,
+    LoanProduct,
+    Transaction,
+)
 
 M = TypeVar("M", bound=models.Model)
 
@@ -20,7 +28,9 @@ def demo_bank_seed() -> list[Customer]:
 
     Rows are found by phone, loan code and last four digits, so seeding again keeps their
     ids and puts every demo value back, and removes accounts or cards that were added to a
-    demo customer since. Other customers and loan products are left alone.
+    demo customer since. A demo customer's transactions are laid out afresh, backwards from
+    today, and the actions they asked for are forgotten. Other customers and loan products
+    are left alone.
     """
     for product in DEMO_LOAN_PRODUCTS:
         values = dataclasses.asdict(product)
@@ -33,7 +43,9 @@ def demo_bank_seed() -> list[Customer]:
 def demo_customers_describe() -> list[dict]:
     """The seeded demo customers with their accounts and cards, ready for JSON."""
     phones = [demo.phone for demo in DEMO_CUSTOMERS]
-    customers = Customer.objects.filter(phone__in=phones).prefetch_related("accounts", "cards")
+    customers = Customer.objects.filter(phone__in=phones).prefetch_related(
+        "accounts", "cards", "credit_profile"
+    )
     by_phone = {customer.phone: customer for customer in customers}
     return [_customer_describe(by_phone[phone]) for phone in phones if phone in by_phone]
 
@@ -81,9 +93,43 @@ def _demo_customer_seed(demo: DemoCustomer, *, today: date) -> Customer:
                 "currency": demo.currency,
             },
         )
+    _upsert(
+        CreditProfile,
+        lookup={"customer": customer},
+        values=dataclasses.asdict(demo.credit),
+    )
+    # Transactions first: they protect the actions that posted them.
+    customer.transactions.all().delete()
+    customer.actions.all().delete()
     customer.accounts.exclude(last4__in=[account.last4 for account in demo.accounts]).delete()
     customer.cards.exclude(last4__in=[card.last4 for card in demo.cards]).delete()
+    Transaction.objects.bulk_create(_demo_transactions(demo, customer=customer, today=today))
     return customer
+
+
+def _demo_transactions(demo: DemoCustomer, *, customer: Customer, today: date) -> list[Transaction]:
+    accounts = {account.last4: account for account in customer.accounts.all()}
+    cards = {card.last4: card for card in customer.cards.all()}
+    rows = []
+    for spending in demo.spending:
+        # Seeded by customer and entry, so every seeding draws the same amounts.
+        draw = random.Random(f"{demo.phone}:{spending.description}:{spending.on}")
+        for days_ago in range(spending.first_days_ago, DEMO_HISTORY_DAYS, spending.every_days):
+            cents = draw.randint(int(spending.low * 100), int(spending.high * 100))
+            rows.append(
+                Transaction(
+                    customer=customer,
+                    account=accounts.get(spending.on),
+                    card=cards.get(spending.on),
+                    posted_on=today - timedelta(days=days_ago),
+                    merchant=spending.merchant,
+                    description=spending.description,
+                    category=spending.category,
+                    amount=Decimal(cents).scaleb(-2),
+                    currency=demo.currency,
+                )
+            )
+    return rows
 
 
 def _upsert(model: type[M], *, lookup: dict, values: dict) -> M:
@@ -98,6 +144,7 @@ def _upsert(model: type[M], *, lookup: dict, values: dict) -> M:
 
 
 def _customer_describe(customer: Customer) -> dict:
+    profile = customer.credit_profile
     return {
         "name": customer.full_name,
         "phone": customer.phone,
@@ -128,6 +175,12 @@ def _customer_describe(customer: Customer) -> dict:
             }
             for card in customer.cards.all()
         ],
+        "credit_profile": {
+            "annual_income": _amount(profile.annual_income),
+            "monthly_debt_payments": _amount(profile.monthly_debt_payments),
+            "credit_score": profile.credit_score,
+            "customer_since": profile.customer_since.isoformat(),
+        },
     }
 
 

@@ -1,0 +1,69 @@
+"""What the bank knows about the caller of one conversation, kept on the server.
+
+Clients resend the whole history on every turn (OpenAI clients and Vapi do), and anything
+in that history can be typed by the caller. So whether the caller has been verified, how
+often they failed, and what they asked us to do live here, keyed by the conversation's
+identity within one API key — never in the messages.
+"""
+
+from django.db import models
+
+
+class CallerSession(models.Model):
+    """One conversation, as the API key that carries it names it (see ``api.identity``)."""
+
+    api_key = models.ForeignKey("api.ApiKey", on_delete=models.CASCADE, related_name="+")
+    conversation_key = models.CharField(
+        max_length=300,
+        help_text='How the client names the conversation, e.g. "call:<Vapi call id>".',
+    )
+    customer = models.ForeignKey(
+        "bank.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sessions",
+        help_text="The customer this conversation was verified as, if any.",
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    locked_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set after too many failed verification attempts."
+    )
+    handoff_requested_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=("api_key", "conversation_key"), name="bank_callersession_unique_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.conversation_key
+
+
+class VerificationAttempt(models.Model):
+    """One try at verifying a caller. What they said is not kept: only whether it matched."""
+
+    session = models.ForeignKey(
+        CallerSession, on_delete=models.CASCADE, related_name="verification_attempts"
+    )
+    claimed_phone = models.CharField(max_length=16, blank=True)
+    customer = models.ForeignKey(
+        "bank.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The customer the attempt verified (empty when it failed).",
+    )
+    succeeded = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"{'verified' if self.succeeded else 'failed'} {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,88 @@
+"""Talking to a live server the way Vapi and OpenAI clients do: the whole history, every turn."""
+
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import httpx
+
+from conversations.models import Conversation
+
+# 13 to 19 digits, grouped or not: anything that could be a whole card number.
+FULL_CARD_NUMBER = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+REFERENCE = re.compile(r"\bFT-[A-Z2-9]{8}\b")
+
+
+def post(url: str, key: str, body: dict, *, headers: dict | None = None) -> httpx.Response:
+    return httpx.post(
+        f"{url}/api/chat/completions",
+        json=body,
+        headers={"Authorization": f"Bearer {key}", "Accept": "application/json", **(headers or {})},
+        timeout=30,
+    )
+
+
+def answer_text(response: httpx.Response) -> str:
+    """The assistant's words from an SSE or a JSON reply."""
+    assert response.status_code == 200, response.text
+    if response.headers["content-type"].startswith("application/json"):
+        return response.json()["choices"][0]["message"]["content"] or ""
+    text = ""
+    for event in response.text.split("\n\n"):
+        if event.startswith("data: {"):
+            chunk = json.loads(event.removeprefix("data: "))
+            for choice in chunk["choices"]:
+                text += choice["delta"].get("content") or ""
+    return text
+
+
+def logged_conversation(completion_id: str, timeout: float = 10.0) -> Conversation:
+    """The log is written just after the reply; poll until it is there (or fail)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if conversation := Conversation.objects.filter(completion_id=completion_id).first():
+            return conversation
+        time.sleep(0.02)
+    raise AssertionError(f"No conversation logged for {completion_id}")
+
+
+@dataclass
+class Chat:
+    """One conversation. ``phone`` rides in Vapi's ``call.customer.number``; the server
+    trusts it only from a trusted key. The conversation is named by Vapi's ``call.id``
+    unless ``header_id`` or ``user`` name it instead (or ``call_id=None`` and neither: none).
+    ``extra`` fields are added to every request's body.
+    """
+
+    url: str
+    key: str
+    phone: str | None = None
+    call_id: str | None = field(default_factory=lambda: f"call-{uuid.uuid4().hex[:12]}")
+    header_id: str | None = None
+    user: str | None = None
+    extra: dict = field(default_factory=dict)
+    messages: list[dict] = field(default_factory=list)
+
+    def body(self) -> dict:
+        body: dict = {"model": "fintalk-offline", "messages": self.messages, "stream": True}
+        if self.call_id:
+            body["call"] = {"id": self.call_id, "type": "inboundPhoneCall"}
+            if self.phone:
+                body["call"]["customer"] = {"number": self.phone}
+        elif self.phone:
+            body["customer"] = {"number": self.phone}
+        if self.user:
+            body["user"] = self.user
+        return {**body, **self.extra}
+
+    def send(self) -> str:
+        headers = {"X-Conversation-Id": self.header_id} if self.header_id else None
+        text = answer_text(post(self.url, self.key, self.body(), headers=headers))
+        self.messages.append({"role": "assistant", "content": text})
+        return text
+
+    def say(self, text: str) -> str:
+        self.messages.append({"role": "user", "content": text})
+        return self.send()
