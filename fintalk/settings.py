@@ -7,6 +7,7 @@ through ``fintalk.env`` so that a bad value fails at start-up with a clear messa
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
 from fintalk.env import env_bool, env_float, env_int, env_list, env_str
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "corsheaders",
     "rest_framework",
+    "drf_spectacular",
     "bank",
     "conversations",
     "agents",
@@ -142,16 +144,50 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.IgnoreAcceptNegotiation",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Fintalk",
+    "DESCRIPTION": "OpenAI-compatible chat completions answered by the bank's assistant.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": [],
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}
+    },
+    "SECURITY": [{"bearerAuth": []}],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["api.openapi.drop_trailing_slash_twins"],
+}
+
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "fintalk.observability.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "fintalk.observability.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+# Server-side history of the session endpoints (/api/llm/chat/session/stream), kept in
+# the cache (Redis with REDIS_URL, so every worker sees it): lifetime and length.
+SESSION_HISTORY_TTL_SECONDS = env_int("SESSION_HISTORY_TTL_SECONDS", 3600, minimum=60)
+SESSION_HISTORY_MAX_MESSAGES = env_int("SESSION_HISTORY_MAX_MESSAGES", 40, minimum=2)
+# /metrics: with a token, callers must send it as a bearer key; without one, only the
+# machine itself (127.0.0.1, ::1) may read it.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
 # --- Fintalk ---------------------------------------------------------------------------
 FINTALK_BANK_NAME = env_str("FINTALK_BANK_NAME", "Fintalk Bank")
@@ -189,6 +225,9 @@ X_FRAME_OPTIONS = "DENY"
 # The bank's web front end: origins allowed to call the API from a browser.
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")
 CORS_URLS_REGEX = r"^/(api|v1)/.*$"
+# Browsers may send the conversation header (see api/identity.py) and read the request id.
+CORS_ALLOW_HEADERS = (*default_cors_headers, "x-conversation-id", "x-request-id")
+CORS_EXPOSE_HEADERS = ["X-Request-ID"]
 
 # --- Limits ----------------------------------------------------------------------------------
 # Requests per minute per API key and per client IP (0 turns a limit off); an API key's
