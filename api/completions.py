@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from agents.answering import Answered, answer_turn
@@ -171,6 +172,35 @@ def start_pump(completion: Completion) -> EventPump:
         first_token_deadline=settings.FIRST_TOKEN_TIMEOUT,
         deadline=settings.REQUEST_TIMEOUT,
     ).start()
+
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+async def streaming_response(
+    completion: Completion,
+    *,
+    framing: Framing | None = None,
+    on_answered: Callable[[str], Awaitable[None]] | None = None,
+) -> StreamingHttpResponse:
+    """Start answering and return the SSE response once the first event exists.
+
+    Headers wait for the first event (or the first keep-alive), so that a fast failure
+    still gets its real HTTP status (502, 504...) instead of a 200 stream.
+    """
+    pump = start_pump(completion)
+    try:
+        first = await pump.next()
+    except BaseException as error:
+        await pump.aclose()
+        if isinstance(error, errors.FintalkError):
+            observe_error(completion.provider, error)
+        raise
+    return StreamingHttpResponse(
+        sse_stream(completion, pump, first, framing=framing, on_answered=on_answered),
+        content_type="text/event-stream",
+        headers=SSE_HEADERS,
+    )
 
 
 async def sse_stream(

@@ -13,13 +13,13 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 
 from agents.providers import provider_configured
 from api.base import AsyncAPIView
-from api.completions import collect, observe_error, sse_stream, start_completion, start_pump
+from api.completions import collect, start_completion, streaming_response
 from api.identity import CONVERSATION_HEADER
 from api.models import ApiKey
 from api.openapi import SSE_EVENT_SCHEMA, errors as error_responses
@@ -30,9 +30,7 @@ from api.serializers import (
     SessionChatRequestSerializer,
 )
 from api.sse import ContentEventWriter
-from fintalk import errors
 
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 _SAMPLING = ("temperature", "top_p", "max_tokens")
 
 SSE_RESPONSES = {
@@ -65,19 +63,7 @@ async def _stream(view: AsyncAPIView, request, data: dict, raw: dict, *, convers
         started=view.started,
         conversation_header=conversation,
     )
-    pump = start_pump(completion)
-    try:
-        first = await pump.next()
-    except BaseException as error:
-        await pump.aclose()
-        if isinstance(error, errors.FintalkError):
-            observe_error(completion.provider, error)
-        raise
-    return StreamingHttpResponse(
-        sse_stream(completion, pump, first, framing=ContentEventWriter(), on_answered=on_answered),
-        content_type="text/event-stream",
-        headers=SSE_HEADERS,
-    )
+    return await streaming_response(completion, framing=ContentEventWriter(), on_answered=on_answered)
 
 
 class _FrontEndView(AsyncAPIView):

@@ -2,19 +2,12 @@
 
 import time
 
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from agents.providers import provider_configured
 from api.base import AsyncAPIView
-from api.completions import (
-    collect,
-    known_models,
-    observe_error,
-    sse_stream,
-    start_completion,
-    start_pump,
-)
+from api.completions import collect, known_models, start_completion, streaming_response
 from api.identity import CONVERSATION_HEADER
 from api.openapi import (
     SSE_EVENT_SCHEMA,
@@ -24,9 +17,6 @@ from api.openapi import (
 )
 from api.serializers import ChatCompletionRequestSerializer
 from fintalk import errors
-
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-
 
 class ChatCompletionsView(AsyncAPIView):
     """OpenAI Chat Completions: ``stream`` (default true) picks SSE or one JSON reply.
@@ -66,19 +56,7 @@ class ChatCompletionsView(AsyncAPIView):
         )
         if not completion.stream:
             return JsonResponse(await collect(completion))
-        pump = start_pump(completion)
-        try:
-            # Wait for the first event (or the first keep-alive) before sending headers, so
-            # that a fast failure still gets its real HTTP status (502, 504...).
-            first = await pump.next()
-        except BaseException as error:
-            await pump.aclose()
-            if isinstance(error, errors.FintalkError):
-                observe_error(completion.provider, error)
-            raise
-        return StreamingHttpResponse(
-            sse_stream(completion, pump, first), content_type="text/event-stream", headers=SSE_HEADERS
-        )
+        return await streaming_response(completion)
 
 
 class ModelsView(AsyncAPIView):
