@@ -1,5 +1,8 @@
 """API key services and selectors."""
 
+import time
+
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -37,12 +40,28 @@ def bearer_token(authorization: str) -> str:
     return token.strip()
 
 
+# Hash -> (key, expiry): a voice call's every turn would otherwise wait for a database
+# round trip (7 ms at p50 on SQLite, measured by bench.profile) before its first token.
+_recent: dict[str, tuple[ApiKey, float]] = {}
+
+
 async def api_key_authenticate(*, authorization: str) -> ApiKey:
-    """The active key named by an ``Authorization`` header, or NotAuthenticated."""
-    token = bearer_token(authorization)
-    key = await ApiKey.objects.filter(
-        hashed_key=api_key_hash(token), revoked_at__isnull=True
-    ).afirst()
+    """The active key named by an ``Authorization`` header, or NotAuthenticated.
+
+    A key found active is remembered for ``API_KEY_CACHE_SECONDS``; revoking it (or
+    changing its limits) takes effect within that time. Unknown keys are never remembered.
+    """
+    hashed = api_key_hash(bearer_token(authorization))
+    now = time.monotonic()
+    remembered = _recent.get(hashed)
+    if remembered is not None and remembered[1] > now:
+        return remembered[0]
+    key = await ApiKey.objects.filter(hashed_key=hashed, revoked_at__isnull=True).afirst()
     if key is None:
+        _recent.pop(hashed, None)
         raise errors.NotAuthenticated("Incorrect or revoked API key provided.")
+    if settings.API_KEY_CACHE_SECONDS:
+        if len(_recent) > 10_000:
+            _recent.clear()
+        _recent[hashed] = (key, now + settings.API_KEY_CACHE_SECONDS)
     return key

@@ -229,6 +229,10 @@ CORS_URLS_REGEX = r"^/(api|v1)/.*$"
 CORS_ALLOW_HEADERS = (*default_cors_headers, "x-conversation-id", "x-request-id")
 CORS_EXPOSE_HEADERS = ["X-Request-ID"]
 
+# Seconds an authenticated API key is remembered by a worker (0: look it up every time);
+# revocation and new limits take effect within this time.
+API_KEY_CACHE_SECONDS = env_float("API_KEY_CACHE_SECONDS", 10.0)
+
 # --- Limits ----------------------------------------------------------------------------------
 # Requests per minute per API key and per client IP (0 turns a limit off); an API key's
 # own limits, set in the admin, take precedence.

@@ -1,9 +1,15 @@
+import asyncio
 import io
+import time
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.core.management import CommandError, call_command
+from django.db import connections
 
+from api.keys import api_key_authenticate, api_key_create, api_key_revoke
 from api.models import ApiKey, api_key_hash
+from fintalk import errors
 
 
 @pytest.mark.django_db
@@ -42,3 +48,26 @@ def test_dev_key_is_reused_between_runs(tmp_path, monkeypatch):
     assert raw_key in first.getvalue() and raw_key in second.getvalue()
     assert ApiKey.objects.get(name="local-dev").trusted_channel
     assert "curl" in first.getvalue() and "OpenAI(" in first.getvalue()
+
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_revoked_key_is_refused_once_the_cache_time_has_passed(settings):
+    settings.API_KEY_CACHE_SECONDS = 0.05
+    key, raw_key = api_key_create(name="short-lived")
+
+    def authenticate() -> ApiKey:
+        async def main():
+            try:
+                return await api_key_authenticate(authorization=f"Bearer {raw_key}")
+            finally:
+                await sync_to_async(connections.close_all)()
+
+        return asyncio.run(main())
+
+    assert authenticate().pk == key.pk
+    api_key_revoke(key=key)
+    assert authenticate().pk == key.pk  # still remembered
+    time.sleep(0.06)  # let the remembered entry expire
+    with pytest.raises(errors.NotAuthenticated):
+        authenticate()
