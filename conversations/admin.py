@@ -32,6 +32,7 @@ class ConversationAdmin(ReadOnlyAdmin):
         "ttft",
         "duration",
         "total_tokens",
+        "cost",
     )
     list_filter = (
         "status",
@@ -101,6 +102,10 @@ class ConversationAdmin(ReadOnlyAdmin):
                 for failure in obj.provider_failures
             ),
         )
+
+    @admin.display(description="Est. cost (USD)")
+    def cost(self, obj):
+        return f"{obj.estimated_cost:.6f}"
 
     @admin.display(description="Transcript")
     def transcript(self, obj):

@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 
 
@@ -63,6 +64,18 @@ class Conversation(models.Model):
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def estimated_cost(self) -> float:
+        """US dollars, at the configured per-token prices."""
+        return estimated_cost(self.prompt_tokens, self.completion_tokens)
+
+
+def estimated_cost(prompt_tokens: int, completion_tokens: int) -> float:
+    return (
+        prompt_tokens * settings.LLM_PRICE_PROMPT_PER_MILLION
+        + completion_tokens * settings.LLM_PRICE_COMPLETION_PER_MILLION
+    ) / 1_000_000
 
 
 class Message(models.Model):

@@ -233,6 +233,11 @@ CORS_EXPOSE_HEADERS = ["X-Request-ID"]
 # revocation and new limits take effect within this time.
 API_KEY_CACHE_SECONDS = env_float("API_KEY_CACHE_SECONDS", 10.0)
 
+# Prices used to estimate what conversations cost, in US dollars per million tokens
+# (defaults: Amazon Nova Lite's published on-demand prices).
+LLM_PRICE_PROMPT_PER_MILLION = env_float("LLM_PRICE_PROMPT_PER_MILLION", 0.06)
+LLM_PRICE_COMPLETION_PER_MILLION = env_float("LLM_PRICE_COMPLETION_PER_MILLION", 0.24)
+
 # --- Limits ----------------------------------------------------------------------------------
 # Requests per minute per API key and per client IP (0 turns a limit off); an API key's
 # own limits, set in the admin, take precedence.
