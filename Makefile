@@ -9,7 +9,7 @@ SECRET_KEY_FILE := .fintalk-secret-key
 DJANGO_SECRET_KEY ?= $(shell [ -s $(SECRET_KEY_FILE) ] || $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $(SECRET_KEY_FILE); cat $(SECRET_KEY_FILE))
 export HOST PORT DJANGO_SECRET_KEY
 
-.PHONY: run test install install-dev migrate seed clean
+.PHONY: run test bench install install-dev migrate seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,15 @@ run: seed
 
 test: install-dev
 	$(BIN)/python -m pytest -q
+
+$(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed-dev
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	touch $@
+
+# The performance targets of DESIGN.md, measured on this machine (about 9 minutes); the
+# report goes to bench/results/ (see BENCHMARKS.md).
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-shm db.sqlite3-wal staticfiles
