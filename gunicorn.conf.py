@@ -25,6 +25,9 @@ keepalive = 75
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# gunicorn 27's control socket lives at one path per user (~/.gunicorn/gunicorn.ctl), so two
+# servers on one machine (tests, benchmarks, make run) would fight over it; Fintalk uses none.
+control_socket_disable = True
 
 
 def child_exit(server, worker):

@@ -179,7 +179,8 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    # httpx logs every upstream request at INFO: one line per answer, nothing to act on.
+    "loggers": {"django.request": {"level": "ERROR"}, "httpx": {"level": "WARNING"}},
 }
 # Server-side history of the session endpoints (/api/llm/chat/session/stream), kept in
 # the cache (Redis with REDIS_URL, so every worker sees it): lifetime and length.
