@@ -242,8 +242,8 @@ LLM_PRICE_COMPLETION_PER_MILLION = env_float("LLM_PRICE_COMPLETION_PER_MILLION",
 # --- Limits ----------------------------------------------------------------------------------
 # Requests per minute per API key and per client IP (0 turns a limit off); an API key's
 # own limits, set in the admin, take precedence.
-RATE_LIMIT_KEY_PER_MINUTE = env_int("RATE_LIMIT_KEY_PER_MINUTE", 600)
-RATE_LIMIT_IP_PER_MINUTE = env_int("RATE_LIMIT_IP_PER_MINUTE", 1200)
+RATE_LIMIT_KEY_PER_MINUTE = env_int("RATE_LIMIT_KEY_PER_MINUTE", 3000)
+RATE_LIMIT_IP_PER_MINUTE = env_int("RATE_LIMIT_IP_PER_MINUTE", 0)
 TOKEN_BUDGET_PER_DAY = env_int("TOKEN_BUDGET_PER_DAY", 0)
 # Take the client IP from the first X-Forwarded-For address (only behind a trusted proxy).
 RATE_LIMIT_TRUST_FORWARDED_FOR = env_bool("RATE_LIMIT_TRUST_FORWARDED_FOR", False)

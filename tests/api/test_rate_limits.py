@@ -117,3 +117,18 @@ def test_client_ip_trusts_forwarded_for_only_when_told(settings):
     assert client_ip(meta) == "10.0.0.1"
     settings.RATE_LIMIT_TRUST_FORWARDED_FOR = True
     assert client_ip(meta) == "203.0.113.9"
+
+
+def test_the_per_address_limit_counts_every_key_from_one_address(django_db_setup, transactional_db):
+    server = ServerProcess({"RATE_LIMIT_IP_PER_MINUTE": "3"})
+    try:
+        server.wait_ready()
+        keys = [limited_key() for _ in range(4)]
+        statuses = [ask(server.url, key).status_code for key in keys[:3]]
+        over = ask(server.url, keys[3])
+    finally:
+        server.stop()
+
+    assert statuses == [200, 200, 200]
+    assert_rate_limited(over, "rate_limit_exceeded")
+    assert "from this address" in over.json()["error"]["message"]
