@@ -24,6 +24,12 @@ from llama_index.core.base.llms.types import (
     MessageRole,
     ToolCallBlock,
 )
+from llama_index.core.base.llms.generic_utils import (
+    achat_to_completion_decorator,
+    astream_chat_to_completion_decorator,
+    chat_to_completion_decorator,
+    stream_chat_to_completion_decorator,
+)
 from llama_index.core.bridge.pydantic import Field
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
@@ -74,21 +80,26 @@ class OfflineBankingLLM(FunctionCallingLLM):
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         return ChatResponse(message=self._reply(messages, kwargs))
 
+    def _chunks(self, message: ChatMessage) -> Generator[ChatResponse, None, None]:
+        """The reply as stream chunks: a tool call whole, text word by word."""
+        if not message.content:
+            yield ChatResponse(message=message, delta="")
+            return
+        text = ""
+        for word in words(message.content):
+            text += word
+            yield ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text), delta=word)
+
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        message = self._reply(messages, kwargs)
+        chunks = self._chunks(self._reply(messages, kwargs))
         delay = self.word_delay_ms / 1000
 
         def gen() -> Generator[ChatResponse, None, None]:
-            if not message.content:
-                yield ChatResponse(message=message, delta="")
-                return
-            text = ""
-            for index, word in enumerate(words(message.content)):
+            for index, chunk in enumerate(chunks):
                 if delay and index:
                     time.sleep(delay)
-                text += word
-                yield ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text), delta=word)
+                yield chunk
 
         return gen()
 
@@ -96,60 +107,39 @@ class OfflineBankingLLM(FunctionCallingLLM):
     async def astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
-        message = self._reply(messages, kwargs)
+        chunks = self._chunks(self._reply(messages, kwargs))
         delay = self.word_delay_ms / 1000
 
         async def gen() -> AsyncGenerator[ChatResponse, None]:
-            if not message.content:
-                yield ChatResponse(message=message, delta="")
-                return
-            text = ""
-            for index, word in enumerate(words(message.content)):
+            for index, chunk in enumerate(chunks):
                 if delay and index:
                     await asyncio.sleep(delay)
-                text += word
-                yield ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text), delta=word)
+                yield chunk
 
         return gen()
 
+    # Completions are one-message chats, through LlamaIndex's own adapters.
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        message = self._reply([ChatMessage(role=MessageRole.USER, content=prompt)], kwargs)
-        return CompletionResponse(text=message.content or "")
+        return chat_to_completion_decorator(self.chat)(prompt, **kwargs)
 
     @llm_completion_callback()
     async def acomplete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponse:
-        return self.complete(prompt, formatted=formatted, **kwargs)
+        return await achat_to_completion_decorator(self.achat)(prompt, **kwargs)
 
     @llm_completion_callback()
     def stream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseGen:
-        text = self.complete(prompt, formatted=formatted, **kwargs).text
-
-        def gen() -> CompletionResponseGen:
-            so_far = ""
-            for word in words(text):
-                so_far += word
-                yield CompletionResponse(text=so_far, delta=word)
-
-        return gen()
+        return stream_chat_to_completion_decorator(self.stream_chat)(prompt, **kwargs)
 
     @llm_completion_callback()
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
-        text = self.complete(prompt, formatted=formatted, **kwargs).text
-
-        async def gen() -> AsyncGenerator[CompletionResponse, None]:
-            so_far = ""
-            for word in words(text):
-                so_far += word
-                yield CompletionResponse(text=so_far, delta=word)
-
-        return gen()
+        return await astream_chat_to_completion_decorator(self.astream_chat)(prompt, **kwargs)
 
     def _prepare_chat_with_tools(
         self,
