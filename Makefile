@@ -9,7 +9,7 @@ SECRET_KEY_FILE := .fintalk-secret-key
 DJANGO_SECRET_KEY ?= $(shell [ -s $(SECRET_KEY_FILE) ] || $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $(SECRET_KEY_FILE); cat $(SECRET_KEY_FILE))
 export HOST PORT DJANGO_SECRET_KEY
 
-.PHONY: run test bench install install-dev migrate seed clean
+.PHONY: run test bench install install-dev migrate seed superuser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo_bank
 
+# A staff user for the admin: asks for the password, or takes DJANGO_SUPERUSER_PASSWORD.
+SUPERUSER ?= admin
+superuser: migrate
+	$(BIN)/python manage.py createsuperuser --username "$(SUPERUSER)" --email "" $(if $(DJANGO_SUPERUSER_PASSWORD),--no-input)
+
 run: seed
 	@$(BIN)/python manage.py dev_key --host $(HOST) --port $(PORT)
 	$(BIN)/gunicorn fintalk.asgi:application -c gunicorn.conf.py
@@ -43,8 +48,8 @@ $(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed-dev
 	$(BIN)/pip install --quiet -r requirements-bench.txt
 	touch $@
 
-# The performance targets of DESIGN.md, measured on this machine (about 9 minutes); the
-# report goes to bench/results/ (see BENCHMARKS.md).
+# The performance targets (docs/benchmarks.md), measured on this machine (about 9 minutes);
+# the report goes to bench/results/.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.run
 

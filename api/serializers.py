@@ -145,7 +145,7 @@ class ChatCompletionRequestSerializer(serializers.Serializer):
     user = serializers.CharField(required=False, allow_blank=True, max_length=256)
     tools = ToolSpecSerializer(many=True, required=False, max_length=settings.MAX_TOOLS)
     tool_choice = serializers.JSONField(required=False, allow_null=True)
-    # Identity and call context (used only as DESIGN.md "Identity and safety" allows).
+    # Identity and call context (asserted only by trusted-channel keys: api/identity.py).
     phone_number = serializers.CharField(required=False, allow_blank=True, max_length=32)
     customer = serializers.DictField(required=False, allow_null=True)
     call = serializers.DictField(required=False, allow_null=True)

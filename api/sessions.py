@@ -1,4 +1,4 @@
-"""The web front end's endpoints (seed 004), on the same pipeline as chat completions.
+"""The web front end's endpoints, on the same pipeline as chat completions.
 
 - ``POST /api/agent/query/``: one question, one JSON answer.
 - ``POST /api/llm/chat/stream``: a whole conversation in, SSE out.

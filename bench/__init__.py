@@ -1,2 +1,2 @@
 """Fintalk's benchmark harness: a fake OpenAI-compatible upstream, a load generator and the
-scenarios that measure DESIGN.md's performance targets. ``make bench`` runs it all."""
+scenarios that measure Fintalk's performance targets (docs/benchmarks.md). ``make bench`` runs it all."""

@@ -3,7 +3,7 @@ edits the application: served in place of ``fintalk.asgi:application`` by
 ``python -m bench.experiments``, never in production.
 
 ``BENCH_PATCHES`` names the patches (comma-separated). Each is a prototype of a change
-proposed in BENCHMARKS.md, simplified where the real change needs care (noted below).
+proposed in docs/benchmarks.md, simplified where the real change needs care (noted below).
 """
 
 import asyncio

@@ -1,4 +1,4 @@
-"""The benchmark report: JSON, a Markdown summary with each DESIGN.md target, PNG charts."""
+"""The benchmark report: JSON, a Markdown summary with each performance target, PNG charts."""
 
 import json
 import os
@@ -62,7 +62,7 @@ def _scenario(result: dict, name: str) -> dict | None:
 
 
 def targets(result: dict) -> list[dict]:
-    """DESIGN.md's performance targets, each with the measured value and pass/fail."""
+    """Fintalk's performance targets, each with the measured value and pass/fail."""
     rows = []
 
     def add(target: str, limit: float, measured: float | None, unit: str, note: str = "") -> None:
@@ -134,7 +134,7 @@ def targets(result: dict) -> list[dict]:
             f"the time limit); max {fintalk['max_in_flight']} in flight; Fintalk's token gap p50 "
             f"{_num(fintalk['gap_ms']['p50'])} ms, p99 {_num(fintalk['gap_ms']['p99'])} ms",
         )
-        # DESIGN.md asks for no errors; "realistically paced" also means the answers arrive at
+        # The targets ask for no errors; "realistically paced" also means the answers arrive at
         # the model's pace, which this row checks (a reading of the target, not a number in it).
         direct_s, fintalk_s = thousand["direct"]["total_ms"]["p50"], fintalk["total_ms"]["p50"]
         ratio = fintalk_s / direct_s if direct_s and fintalk_s else None
@@ -147,7 +147,7 @@ def targets(result: dict) -> list[dict]:
                 "pass": ratio is not None and ratio <= 1.5,
                 "note": f"answers took {_num(fintalk_s / 1000 if fintalk_s else None)} s through Fintalk, "
                 f"{_num(direct_s / 1000 if direct_s else None)} s directly (p50); limit 1.5× is this "
-                'report\'s reading of "realistically paced", not a DESIGN.md number',
+                'report\'s reading of "realistically paced", not a number from the targets',
             }
         )
     else:
@@ -192,7 +192,7 @@ def markdown(result: dict) -> str:
     if result.get("skipped"):
         lines += [f"**{result['skipped']}**", ""]
     lines += [
-        "## DESIGN.md targets",
+        "## Targets",
         "",
         "| target | limit | measured | result | how |",
         "|---|---|---|---|---|",

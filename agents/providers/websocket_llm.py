@@ -1,6 +1,6 @@
 """A LlamaIndex LLM for a home-grown model server that speaks JSON over WebSocket.
 
-The protocol is seed 002's, made precise; ``agents.providers.mock_websocket_server`` is a
+The protocol is described here; ``agents.providers.mock_websocket_server`` is a
 runnable server that speaks it. One connection per model step, one request on it:
 
     {"message": "<the latest user text>", "model": "...", "timestamp": "<ISO 8601>",
