@@ -53,7 +53,8 @@ class Chat:
     """One conversation. ``phone`` rides in Vapi's ``call.customer.number``; the server
     trusts it only from a trusted key. The conversation is named by Vapi's ``call.id``
     unless ``header_id`` or ``user`` name it instead (or ``call_id=None`` and neither: none).
-    ``extra`` fields are added to every request's body.
+    ``extra`` fields are added to every request's body. ``model=None`` asks for the
+    server's own model (a scripted-model server has no "fintalk-offline").
     """
 
     url: str
@@ -64,9 +65,12 @@ class Chat:
     user: str | None = None
     extra: dict = field(default_factory=dict)
     messages: list[dict] = field(default_factory=list)
+    model: str | None = "fintalk-offline"
 
     def body(self) -> dict:
-        body: dict = {"model": "fintalk-offline", "messages": self.messages, "stream": True}
+        body: dict = {"messages": self.messages, "stream": True}
+        if self.model:
+            body["model"] = self.model
         if self.call_id:
             body["call"] = {"id": self.call_id, "type": "inboundPhoneCall"}
             if self.phone:

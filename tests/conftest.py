@@ -18,6 +18,8 @@ from django.db import connection
 
 from api.keys import api_key_create
 from bank.services import demo_bank_seed, demo_customers_describe
+from tests.agents.providers.fake_openai import MODEL, FakeOpenAIServer, Reply
+from tests.scripted import QUIET, UPSTREAM_KEY, ScriptedModel
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -124,3 +126,36 @@ def trusted_key(transactional_db) -> str:
 def standard_key(transactional_db) -> str:
     _, raw_key = api_key_create(name="web-client", trusted_channel=False)
     return raw_key
+
+
+@pytest.fixture(scope="session")
+def _scripted_upstream() -> Iterator[FakeOpenAIServer]:
+    server = FakeOpenAIServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def scripted_server_url(django_db_setup, django_db_blocker, _scripted_upstream) -> Iterator[str]:
+    """A real server whose model is the scripted upstream (``tests.scripted``): no fallback,
+    no retries."""
+    server = _start(
+        {
+            "LLM_PROVIDER": "openai",
+            "LLM_API_ENDPOINT": _scripted_upstream.url,
+            "LLM_MODEL": MODEL,
+            "LLM_API_KEY": UPSTREAM_KEY,
+            "LLM_MAX_RETRIES": "0",
+            "LLM_FALLBACKS": "",
+        }
+    )
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def scripted_model(_scripted_upstream) -> ScriptedModel:
+    """The scripted model, with an empty script; it says ``QUIET`` once the script ends."""
+    _scripted_upstream.reset()
+    _scripted_upstream.app.default = Reply(QUIET)
+    return ScriptedModel(_scripted_upstream.app)

@@ -1,14 +1,18 @@
 """A scripted OpenAI-compatible upstream: a real HTTP(S) server on a loopback port.
 
 Each chat completion request takes the next scripted behaviour (a streamed reply, a tool
-call, an error status, a silence, a crash half-way); the requests are recorded so tests
-can assert what Fintalk sent. Served by uvicorn in a thread, optionally with TLS.
+call, a ``Step`` of words and several tool calls as an attacker's model would stream them,
+an error status, a silence, a crash half-way, or a function of the request); the requests
+are recorded so tests can assert what Fintalk sent (and so what the model was shown).
+Served by uvicorn in a thread, optionally with TLS.
 """
 
 import json
 import threading
 import time
+import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +33,32 @@ class Reply:
 @dataclass
 class ToolCall:
     name: str
-    arguments: dict = field(default_factory=dict)
+    arguments: dict | str = field(default_factory=dict)
+
+
+@dataclass
+class Step:
+    """One model step: ``text`` streamed in ``chunk_size``-character pieces (word by word
+    when None), then ``tool_calls`` (each with its own id; arguments as a dict, or as the
+    raw JSON text a model wrote, e.g. with ``NaN``)."""
+
+    text: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    chunk_size: int | None = None
+
+    def pieces(self) -> list[str]:
+        if not self.text:
+            return []
+        if self.chunk_size:
+            return [self.text[i : i + self.chunk_size] for i in range(0, len(self.text), self.chunk_size)]
+        return [word if index == 0 else f" {word}" for index, word in enumerate(self.text.split(" "))]
+
+
+@dataclass
+class Respond:
+    """Decide the behaviour from the request itself (e.g. from the tool results it carries)."""
+
+    decide: Callable[[dict], object]
 
 
 @dataclass
@@ -53,6 +82,19 @@ class CrashAfter:
     text: str = "Your balance is"
 
 
+def _arguments(call: ToolCall) -> str:
+    return call.arguments if isinstance(call.arguments, str) else json.dumps(call.arguments)
+
+
+def _call_delta(call: ToolCall, index: int | None = None) -> dict:
+    delta = {
+        "id": f"call_{uuid.uuid4().hex[:16]}",
+        "type": "function",
+        "function": {"name": call.name, "arguments": _arguments(call)},
+    }
+    return delta if index is None else {"index": index, **delta}
+
+
 def _chunk(request: dict, delta: dict, finish: str | None = None, **extra) -> bytes:
     chunk = {
         "id": "chatcmpl-scripted",
@@ -72,6 +114,7 @@ class FakeOpenAI:
         self.script: deque = deque()
         self.requests: list[tuple[dict, dict]] = []
         self.models_status = 200
+        self.default: object = Reply()  # what an empty script answers
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -88,7 +131,9 @@ class FakeOpenAI:
         headers = {key.decode().lower(): value.decode() for key, value in scope["headers"]}
         request = json.loads(body)
         self.requests.append((headers, request))
-        behaviour = self.script.popleft() if self.script else Reply()
+        behaviour = self.script.popleft() if self.script else self.default
+        while isinstance(behaviour, Respond):
+            behaviour = behaviour.decide(request)
         await self._respond(behaviour, request, receive, send)
 
     async def _models(self, send) -> None:
@@ -123,12 +168,18 @@ class FakeOpenAI:
             await send({"type": "http.response.body", "body": data, "more_body": True})
 
         await event(_chunk(request, {"role": "assistant", "content": ""}))
-        if isinstance(behaviour, ToolCall):
+        if isinstance(behaviour, Step):
+            for piece in behaviour.pieces():
+                await event(_chunk(request, {"content": piece}))
+            for index, call in enumerate(behaviour.tool_calls):
+                await event(_chunk(request, {"tool_calls": [_call_delta(call, index)]}))
+            await event(_chunk(request, {}, "tool_calls" if behaviour.tool_calls else "stop"))
+        elif isinstance(behaviour, ToolCall):
             call = {
                 "index": 0,
                 "id": "call_scripted",
                 "type": "function",
-                "function": {"name": behaviour.name, "arguments": json.dumps(behaviour.arguments)},
+                "function": {"name": behaviour.name, "arguments": _arguments(behaviour)},
             }
             await event(_chunk(request, {"tool_calls": [call]}))
             await event(_chunk(request, {}, "tool_calls"))
@@ -151,12 +202,15 @@ class FakeOpenAI:
 
     def _completion(self, behaviour, request: dict) -> dict:
         message: dict = {"role": "assistant", "content": getattr(behaviour, "text", None)}
+        if isinstance(behaviour, Step) and behaviour.tool_calls:
+            message["content"] = behaviour.text or None
+            message["tool_calls"] = [_call_delta(call) for call in behaviour.tool_calls]
         if isinstance(behaviour, ToolCall):
             message["tool_calls"] = [
                 {
                     "id": "call_scripted",
                     "type": "function",
-                    "function": {"name": behaviour.name, "arguments": json.dumps(behaviour.arguments)},
+                    "function": {"name": behaviour.name, "arguments": _arguments(behaviour)},
                 }
             ]
         usage = {"prompt_tokens": 321, "completion_tokens": 9, "total_tokens": 330}
@@ -171,7 +225,7 @@ class FakeOpenAI:
             "object": "chat.completion",
             "created": 0,
             "model": request.get("model", MODEL),
-            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if isinstance(behaviour, ToolCall) else "stop"}],
+            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}],
             "usage": usage,
         }
 
@@ -215,3 +269,4 @@ class FakeOpenAIServer:
         self.app.script.clear()
         self.app.requests.clear()
         self.app.models_status = 200
+        self.app.default = Reply()
