@@ -71,11 +71,13 @@ def start_completion(
     provider: LLMProvider,
     started: float,
     conversation_header: str = "",
+    channel: str | None = None,
 ) -> Completion:
     """Build the turn and its log record, and start answering (lazily).
 
     ``conversation_header`` is the request's ``X-Conversation-Id``, one of the ways a
-    client names its conversation (see ``api.identity``).
+    client names its conversation (see ``api.identity``); ``channel`` is the log's
+    channel when the transport decides it (``mqtt``), else read from the request.
     """
     model = resolve_model(data.get("model"), provider)
     client_tools = client_tools_from_request(data.get("tools", []))
@@ -98,7 +100,7 @@ def start_completion(
     stream = data.get("stream", True)
     record = ConversationRecord(
         completion_id=completion_id,
-        channel=info.channel,
+        channel=channel or info.channel,
         external_call_id=info.external_call_id,
         provider=provider.name,
         model=model,

@@ -100,8 +100,12 @@ def _token_budget(api_key: ApiKey) -> int:
     return settings.TOKEN_BUDGET_PER_DAY if api_key.tokens_per_day is None else api_key.tokens_per_day
 
 
-async def rate_limit_check(*, api_key: ApiKey, client_ip: str) -> None:
-    """Count this request; raise RateLimited (429 with Retry-After) when over a limit."""
+async def rate_limit_check(*, api_key: ApiKey, client_ip: str | None) -> None:
+    """Count this request; raise RateLimited (429 with Retry-After) when over a limit.
+
+    ``client_ip`` None (a transport that knows no client address, such as MQTT) skips the
+    per-address limit.
+    """
     store = counter_store()
     per_key = (
         settings.RATE_LIMIT_KEY_PER_MINUTE
@@ -111,7 +115,7 @@ async def rate_limit_check(*, api_key: ApiKey, client_ip: str) -> None:
     if per_key:
         # The key's prefix, not its id: ids repeat across databases, prefixes are random.
         await _count(store, f"key:{api_key.prefix}", limit=per_key, what="for this API key")
-    if settings.RATE_LIMIT_IP_PER_MINUTE:
+    if settings.RATE_LIMIT_IP_PER_MINUTE and client_ip is not None:
         await _count(
             store, f"ip:{client_ip}", limit=settings.RATE_LIMIT_IP_PER_MINUTE, what="from this address"
         )

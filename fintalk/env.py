@@ -5,6 +5,7 @@ process at start-up with a message that names the variable and says how to fix i
 """
 
 import os
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -63,5 +64,24 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(
             f"{name}={value!r} is not one of: {', '.join(choices)}."
+        )
+    return value
+
+
+def env_url(name: str, default: str, *, schemes: tuple[str, ...], example: str) -> str:
+    """A URL with one of ``schemes`` and a host; its port, if given, must be a number.
+
+    Returns the URL as given (credentials included: never log it); ``example`` goes into
+    the error message.
+    """
+    value = env_str(name, default)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} is not a URL with a valid port; use e.g. {example}.") from None
+    if parts.scheme not in schemes or not parts.hostname:
+        raise ImproperlyConfigured(
+            f"{name} must be a {' or '.join(s + '://' for s in schemes)} URL with a host, e.g. {example}."
         )
     return value

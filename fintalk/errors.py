@@ -63,6 +63,13 @@ class RateLimited(FintalkError):
         self.retry_after = retry_after
 
 
+class ServiceUnavailable(FintalkError):
+    """Fintalk cannot take the request now (shutting down, at capacity); retry shortly."""
+
+    status = 503
+    code = "service_unavailable"
+
+
 class UpstreamError(FintalkError):
     """The model provider failed; the message says what to fix."""
 

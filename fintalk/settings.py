@@ -10,7 +10,7 @@ import dj_database_url
 from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
-from fintalk.env import env_bool, env_float, env_int, env_list, env_str
+from fintalk.env import env_bool, env_float, env_int, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "conversations",
     "agents",
     "api",
+    "mqtt_bridge",
 ]
 
 MIDDLEWARE = [
@@ -295,3 +296,46 @@ BANK_CONFIRMATION_TTL_SECONDS = env_int("BANK_CONFIRMATION_TTL_SECONDS", 300, mi
 BANK_DAILY_TRANSFER_LIMIT = env_int("BANK_DAILY_TRANSFER_LIMIT", 5000, minimum=1)
 # The number a caller is given for a human colleague (hand-off, locked verification).
 BANK_SUPPORT_PHONE = env_str("BANK_SUPPORT_PHONE", "+1 800 555 0199")
+
+# --- MQTT bridge (python manage.py mqtt_bridge) ------------------------------------------------
+# The broker: mqtt://host:1883, or mqtts://host:8883 with TLS; user:password@ in the URL.
+MQTT_URL = env_url(
+    "MQTT_URL",
+    "mqtt://127.0.0.1:1883",
+    schemes=("mqtt", "mqtts"),
+    example="mqtt://user:password@broker.example.com:1883",
+)
+# A CA bundle (PEM) for mqtts:// brokers whose certificate the system's CAs do not sign.
+MQTT_CA_FILE = env_str("MQTT_CA_FILE", "")
+if MQTT_CA_FILE and not Path(MQTT_CA_FILE).is_file():
+    raise ImproperlyConfigured(f"MQTT_CA_FILE={MQTT_CA_FILE!r} is not a file; point it at a PEM CA bundle.")
+
+
+def _mqtt_topic_part(name: str, default: str, *, levels: bool) -> str:
+    value = env_str(name, default)
+    if not value or any(c in value for c in "+#\0") or value.startswith("$") or (not levels and "/" in value):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not usable: it must be non-empty, without the wildcards + and #"
+            f"{'' if levels else ' or /'}, and must not start with $ (e.g. {default})."
+        )
+    return value
+
+
+# Where requests are published; the bridge subscribes to $share/<MQTT_SHARED_GROUP>/<topic>.
+MQTT_REQUEST_TOPIC = _mqtt_topic_part("MQTT_REQUEST_TOPIC", "fintalk/v1/chat/completions", levels=True)
+# Bridge processes in one shared group split the requests between them (the broker decides).
+MQTT_SHARED_GROUP = _mqtt_topic_part("MQTT_SHARED_GROUP", "fintalk", levels=False)
+# The bridge's MQTT client id; empty: fintalk-bridge-<host>-<pid>. Give each replica a
+# stable id so that a restarted replica resumes the requests the broker kept for it.
+MQTT_CLIENT_ID = env_str("MQTT_CLIENT_ID", "")
+# Seconds the broker keeps the bridge's session (its subscription and unanswered requests)
+# across a dropped connection; 0: nothing is kept.
+MQTT_SESSION_EXPIRY_SECONDS = env_int("MQTT_SESSION_EXPIRY_SECONDS", 60)
+# Largest request accepted and largest answer message sent, in bytes.
+MQTT_MAX_MESSAGE_BYTES = env_int("MQTT_MAX_MESSAGE_BYTES", 262_144, minimum=4096)
+# Requests one bridge process answers at once; the broker holds the rest (MQTT 5 Receive Maximum).
+MQTT_MAX_IN_FLIGHT = env_int("MQTT_MAX_IN_FLIGHT", 64, minimum=1)
+if MQTT_MAX_IN_FLIGHT > 65_535:
+    raise ImproperlyConfigured(f"MQTT_MAX_IN_FLIGHT={MQTT_MAX_IN_FLIGHT} is above MQTT's limit of 65535.")
+# Longest pause between reconnection attempts, in seconds (the pause doubles from 0.5 s).
+MQTT_RECONNECT_MAX_SECONDS = env_float("MQTT_RECONNECT_MAX_SECONDS", 30.0, minimum=0.1)
