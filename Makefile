@@ -9,7 +9,7 @@ SECRET_KEY_FILE := .fintalk-secret-key
 DJANGO_SECRET_KEY ?= $(shell [ -s $(SECRET_KEY_FILE) ] || $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $(SECRET_KEY_FILE); cat $(SECRET_KEY_FILE))
 export HOST PORT DJANGO_SECRET_KEY
 
-.PHONY: run test bench install install-dev migrate seed superuser clean
+.PHONY: run mqtt test bench install install-dev migrate seed superuser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ superuser: migrate
 run: seed
 	@$(BIN)/python manage.py dev_key --host $(HOST) --port $(PORT)
 	$(BIN)/gunicorn fintalk.asgi:application -c gunicorn.conf.py
+
+# The MQTT bridge on the same defaults as `make run` (broker: MQTT_URL, 127.0.0.1:1883).
+mqtt: seed
+	$(BIN)/python manage.py mqtt_bridge --dev-key
 
 test: install-dev
 	$(BIN)/python -m pytest -q

@@ -3,7 +3,9 @@
 import asyncio
 import os
 import subprocess
+import re
 import sys
+from pathlib import Path
 
 import aiomqtt
 import pytest
@@ -65,3 +67,15 @@ def test_a_wrong_mqtt_setting_stops_start_up_and_names_it(name, value):
 
     assert result.returncode != 0
     assert f"{name}=" in result.stderr and "ImproperlyConfigured" in result.stderr
+
+
+def test_every_mqtt_setting_is_documented():
+    root = Path(__file__).resolve().parents[2]
+    read = set(re.findall(r'"(MQTT_[A-Z_]+)"', (root / "fintalk/settings.py").read_text()))
+    readme = (root / "README.md").read_text()
+    example = (root / ".env.example").read_text()
+
+    assert "MQTT_URL" in read and len(read) >= 8
+    for name in read:
+        assert f"| `{name}` |" in readme, name
+        assert f"# {name}=" in example, name

@@ -7,6 +7,8 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from api.management.commands.dev_key import DEV_KEY_FILE
+from api.management.commands.dev_key import dev_key as _dev_key
 from mqtt_bridge.bridge import Bridge, BridgeConfig
 from mqtt_bridge.connection import broker_from_url, default_client_id
 
@@ -36,11 +38,41 @@ async def _serve(config: BridgeConfig) -> None:
     await Bridge(config).run(stop)
 
 
+def dev_example(config: BridgeConfig, key: str) -> str:
+    """How to ask the bridge with the Mosquitto clients, for ``make mqtt``."""
+    broker = f"-h {config.broker.host} -p {config.broker.port}"
+    return f"""
+Fintalk's MQTT bridge is starting (broker {config.broker.address}, requests on {config.request_topic}).
+Local trusted development key (kept in {DEV_KEY_FILE.name}): {key}
+
+Ask it with the Mosquitto clients (apt-get install mosquitto-clients), in two terminals:
+
+  mosquitto_sub {broker} -V mqttv5 -t fintalk/replies/demo
+
+  mosquitto_pub {broker} -V mqttv5 -q 1 -t {config.request_topic} \\
+    -D publish response-topic fintalk/replies/demo \\
+    -D publish correlation-data demo-1 \\
+    -D publish user-property authorization "Bearer {key}" \\
+    -m '{{"messages": [{{"role": "user", "content": "What is my credit card balance?"}}],
+         "customer": {{"number": "+14155550101"}}}}'
+"""
+
+
 class Command(BaseCommand):
     help = "Answer Chat Completions requests published over MQTT (MQTT_URL, MQTT_REQUEST_TOPIC)."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--dev-key",
+            action="store_true",
+            help="Create or reuse the local trusted development key (as make run does) "
+            "and print how to ask the bridge with it.",
+        )
+
+    def handle(self, *args, dev_key: bool = False, **options):
         config = bridge_config()
+        if dev_key:
+            self.stdout.write(dev_example(config, _dev_key()))
         logger.info(
             "MQTT bridge starting: broker %s, requests on %s, up to %d at once",
             config.broker.address,
