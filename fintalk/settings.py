@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "agents",
     "api",
     "mqtt_bridge",
+    "evals",
 ]
 
 MIDDLEWARE = [
