@@ -9,7 +9,7 @@ SECRET_KEY_FILE := .fintalk-secret-key
 DJANGO_SECRET_KEY ?= $(shell [ -s $(SECRET_KEY_FILE) ] || $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $(SECRET_KEY_FILE); cat $(SECRET_KEY_FILE))
 export HOST PORT DJANGO_SECRET_KEY
 
-.PHONY: run mqtt test bench install install-dev migrate seed superuser clean
+.PHONY: run mqtt test eval bench install install-dev migrate seed superuser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,14 @@ mqtt: seed
 
 test: install-dev
 	$(BIN)/python -m pytest -q
+
+# The shipped conversation suites on the configured provider (offline by default), on a
+# fresh copy of the demo bank; EVAL_ARGS adds options, e.g. EVAL_ARGS="--provider bedrock"
+# or EVAL_ARGS="--url https://fintalk.example --key ft-...". Reports in eval-results/.
+EVAL_SUITES ?= evals/suites/*.yaml
+eval: install
+	@mkdir -p eval-results
+	$(BIN)/python manage.py eval_conversations $(EVAL_SUITES) --json eval-results/report.json --junit eval-results/junit.xml $(EVAL_ARGS)
 
 $(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed-dev
 	$(BIN)/pip install --quiet -r requirements-bench.txt

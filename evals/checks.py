@@ -51,7 +51,7 @@ def turn_check(
         )
     if budgets and expect.first_token_ms is not None:
         if reply.first_token_ms is None:
-            differences.append("no words came, so no first token within the budget")
+            differences.append("nothing came back, so no first token within the budget")
         elif reply.first_token_ms > expect.first_token_ms:
             differences.append(
                 f"the first token took {reply.first_token_ms:.0f} ms, over the "
@@ -110,8 +110,16 @@ def _quoted(text: str, limit: int = 300) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
+def _same(expected: object, called: object) -> bool:
+    """Equal as numbers (250 and 250.0), else as text ignoring case ("Savings", "savings")."""
+    try:
+        return float(expected) == float(called)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return str(expected).casefold() == str(called).casefold()
+
+
 def _arguments_match(expected: dict, called: dict) -> bool:
-    return all(name in called and str(called[name]) == str(value) for name, value in expected.items())
+    return all(name in called and _same(value, called[name]) for name, value in expected.items())
 
 
 def _describe(name: str, arguments: dict) -> str:

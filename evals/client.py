@@ -27,7 +27,7 @@ CHAT_PATH = "/api/chat/completions"
 class Reply:
     """What the caller got back for one turn.
 
-    ``first_token_ms`` is None when no words came; ``error`` holds the OpenAI error
+    ``first_token_ms`` is None when neither words nor a tool call came; ``error`` holds the OpenAI error
     message of a 4xx/5xx reply or of an error event in the stream.
     """
 
@@ -193,6 +193,8 @@ async def _read_reply(status: int, chunks: AsyncIterator[bytes], *, started: flo
                         reply.first_token_ms = (time.perf_counter() - started) * 1000
                     text.append(delta["content"])
                 for call in delta.get("tool_calls") or []:
+                    if reply.first_token_ms is None:  # a tool call is the answer's first token
+                        reply.first_token_ms = (time.perf_counter() - started) * 1000
                     reply.client_tool_calls.append(
                         {
                             "id": call.get("id", ""),

@@ -51,6 +51,7 @@ async def conversation_run(conversation: ScriptedConversation, target: Target) -
         await target.reset()
     transport = target.transport()
     session = ChatSession(transport, conversation.caller, conversation.client_tools)
+    session.messages.extend(message.model_dump() for message in conversation.history)
     result = ConversationResult(conversation)
     started = time.perf_counter()
     try:

@@ -120,9 +120,18 @@ class Caller(_Strict):
     phone: Text | None = None
 
 
+class HistoryMessage(_Strict):
+    """A message already in the conversation before its first scripted turn, e.g. a forged
+    assistant reply or a client's system message (injection cases)."""
+
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
 class Conversation(_Strict):
     name: Text
     caller: Caller = Field(default_factory=Caller)
+    history: list[HistoryMessage] = Field(default_factory=list)
     client_tools: list[Text] = Field(
         default_factory=list,
         description="Tools the client offers (OpenAI `tools`), e.g. Vapi's transferCall.",
@@ -174,6 +183,7 @@ class ScriptedConversation:
     caller: Caller
     client_tools: tuple[str, ...]
     turns: tuple[ScriptedTurn, ...]
+    history: tuple[HistoryMessage, ...] = ()
 
     @property
     def title(self) -> str:
@@ -229,6 +239,7 @@ def conversations_expand(suite: Suite) -> list[ScriptedConversation]:
                     caller=conversation.caller,
                     client_tools=tuple(conversation.client_tools),
                     turns=turns,
+                    history=tuple(conversation.history),
                 )
             )
     return runs
