@@ -14,33 +14,19 @@ from llama_index.core.agent.workflow import (
 )
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.llms.function_calling import FunctionCallingLLM
-from llama_index.core.memory import ChatMemoryBuffer
-from workflows.utils import get_steps_from_class
 
 from agents.caller import CallerContext
 from agents.client_tools import ClientTool
 from agents.events import ClientToolCall, Finished, TextDelta, ToolFinished, ToolStarted, TurnEvent
 from agents.prompts import CLIENT_CONTEXT_HEADER, system_prompt
+from agents.providers.overrides import ChatMemory, StepsFoundOnce
 from agents.providers.thinking import ThinkingFilter
 from agents.providers.usage import reported_usage
 from agents.tools import tools_for
 
 
-_STEP_NAMES: dict[type, tuple[str, ...]] = {}
-
-
-class BankAgent(FunctionAgent):
-    """A FunctionAgent that finds its workflow steps once per class, not on every event.
-
-    ``Workflow._get_steps`` runs ``inspect.getmembers`` over the whole pydantic instance on
-    each dispatch (about 0.6 ms, a dozen times per turn); the step names never change.
-    """
-
-    def _get_steps(self):
-        names = _STEP_NAMES.get(type(self))
-        if names is None:
-            names = _STEP_NAMES[type(self)] = tuple(get_steps_from_class(type(self)))
-        return {**{name: getattr(self, name) for name in names}, **type(self)._step_functions}
+class BankAgent(StepsFoundOnce, FunctionAgent):
+    """The bank's FunctionAgent (``agents.providers.overrides.StepsFoundOnce``)."""
 
 
 @dataclass
@@ -78,17 +64,19 @@ async def run_agent(turn: Turn, llm: FunctionCallingLLM) -> AsyncIterator[TurnEv
     """Run the agent on a turn; yields events as they happen, then ``Finished``."""
     offered_client_tools = [] if turn.tool_choice == "none" else turn.client_tools
     forced = turn.tool_choice if turn.tool_choice not in (None, "auto", "none") else None
+    tools = [*tools_for(turn.caller), *offered_client_tools]
+    prompt = system_prompt()
+    user_msg, history = _agent_inputs(turn.messages)
     agent = BankAgent(
         name="fintalk",
         description="The bank's assistant.",
-        system_prompt=system_prompt(),
-        tools=[*tools_for(turn.caller), *offered_client_tools],
+        system_prompt=prompt,
+        tools=tools,
         llm=llm,
         streaming=True,
         initial_tool_choice=forced,
     )
-    user_msg, history = _agent_inputs(turn.messages)
-    memory = ChatMemoryBuffer.from_defaults(
+    memory = ChatMemory.from_defaults(
         chat_history=history,
         token_limit=llm.metadata.context_window,
         tokenizer_fn=_estimated_tokens,
@@ -99,6 +87,15 @@ async def run_agent(turn: Turn, llm: FunctionCallingLLM) -> AsyncIterator[TurnEv
         memory=memory,
         max_iterations=settings.AGENT_MAX_ITERATIONS,
     )
+    speculate = getattr(llm, "speculate_with_tools", None)
+    if speculate is not None and user_msg is not None:
+        # The agent's first model call, sent now, while the workflow starts (see the LLM).
+        speculate(
+            tools,
+            chat_history=[ChatMessage(role=MessageRole.SYSTEM, content=prompt), *history, user_msg],
+            allow_parallel_tool_calls=FunctionAgent.model_fields["allow_parallel_tool_calls"].default,
+            **({"tool_choice": forced} if forced is not None else {}),
+        )
     client_names = {tool.metadata.name for tool in offered_client_tools}
     started: dict[str, float] = {}
     thinking = ThinkingFilter()
@@ -144,3 +141,5 @@ async def run_agent(turn: Turn, llm: FunctionCallingLLM) -> AsyncIterator[TurnEv
     finally:
         if not handler.is_done():
             await handler.cancel_run(timeout=1.0)
+        if speculate is not None:
+            await llm.discard_speculation()

@@ -278,6 +278,9 @@ LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2)
 LLM_MAX_TOKENS = env_int("LLM_MAX_TOKENS", 2048, minimum=16)
 # false: offer the upstream no tools (for servers without tool calling, or that are agents).
 LLM_TOOL_CALLING = env_bool("LLM_TOOL_CALLING", True)
+# Model streams one worker process holds open at once: the openai provider's connection
+# pool, Bedrock's threads and botocore connections. Past it, further calls wait their turn.
+LLM_MAX_CONCURRENT_STREAMS = env_int("LLM_MAX_CONCURRENT_STREAMS", 256, minimum=1)
 # ws:// or wss:// URLs of the WebSocket LLM, tried in order (LLM_PROVIDER=websocket).
 LLM_WEBSOCKET_URL = env_list("LLM_WEBSOCKET_URL", "")
 # Bedrock: credentials come from boto3's chain (env, AWS_PROFILE, SSO, instance/task role).

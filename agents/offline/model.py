@@ -17,25 +17,13 @@ from llama_index.core.base.llms.types import (
     ChatResponse,
     ChatResponseAsyncGen,
     ChatResponseGen,
-    CompletionResponse,
-    CompletionResponseAsyncGen,
-    CompletionResponseGen,
-    LLMMetadata,
     MessageRole,
-    ToolCallBlock,
-)
-from llama_index.core.base.llms.generic_utils import (
-    achat_to_completion_decorator,
-    astream_chat_to_completion_decorator,
-    chat_to_completion_decorator,
-    stream_chat_to_completion_decorator,
 )
 from llama_index.core.bridge.pydantic import Field
-from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
-from llama_index.core.llms.function_calling import FunctionCallingLLM
-from llama_index.core.tools import ToolSelection
+from llama_index.core.llms.callbacks import llm_chat_callback
 
 from agents.offline.policy import reply
+from agents.providers.llm_base import FintalkLLM
 
 _WORDS = re.compile(r"\s*\S+")
 
@@ -45,7 +33,7 @@ def words(text: str) -> list[str]:
     return _WORDS.findall(text)
 
 
-class OfflineBankingLLM(FunctionCallingLLM):
+class OfflineBankingLLM(FintalkLLM):
     model: str = Field(default="fintalk-offline", description="Model name reported to clients.")
     bank_name: str = Field(default="Fintalk Bank")
     word_delay_ms: float = Field(default=0.0, ge=0, description="Pause between streamed words.")
@@ -53,16 +41,6 @@ class OfflineBankingLLM(FunctionCallingLLM):
     @classmethod
     def class_name(cls) -> str:
         return "OfflineBankingLLM"
-
-    @property
-    def metadata(self) -> LLMMetadata:
-        return LLMMetadata(
-            context_window=131072,
-            num_output=1024,
-            is_chat_model=True,
-            is_function_calling_model=True,
-            model_name=self.model,
-        )
 
     def _reply(self, messages: Sequence[ChatMessage], kwargs: dict) -> ChatMessage:
         tools = kwargs.get("tools") or []
@@ -117,59 +95,3 @@ class OfflineBankingLLM(FunctionCallingLLM):
                 yield chunk
 
         return gen()
-
-    # Completions are one-message chats, through LlamaIndex's own adapters.
-    @llm_completion_callback()
-    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        return chat_to_completion_decorator(self.chat)(prompt, **kwargs)
-
-    @llm_completion_callback()
-    async def acomplete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
-    ) -> CompletionResponse:
-        return await achat_to_completion_decorator(self.achat)(prompt, **kwargs)
-
-    @llm_completion_callback()
-    def stream_complete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
-    ) -> CompletionResponseGen:
-        return stream_chat_to_completion_decorator(self.stream_chat)(prompt, **kwargs)
-
-    @llm_completion_callback()
-    async def astream_complete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
-    ) -> CompletionResponseAsyncGen:
-        return await astream_chat_to_completion_decorator(self.astream_chat)(prompt, **kwargs)
-
-    def _prepare_chat_with_tools(
-        self,
-        tools: Sequence[Any],
-        user_msg: str | ChatMessage | None = None,
-        chat_history: list[ChatMessage] | None = None,
-        verbose: bool = False,
-        allow_parallel_tool_calls: bool = False,
-        tool_required: bool = False,
-        **kwargs: Any,
-    ) -> dict:
-        messages = list(chat_history or [])
-        if user_msg:
-            if isinstance(user_msg, str):
-                user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
-            messages.append(user_msg)
-        return {"messages": messages, "tools": tools, **kwargs}
-
-    def get_tool_calls_from_response(
-        self, response: ChatResponse, error_on_no_tool_call: bool = False, **kwargs: Any
-    ) -> list[ToolSelection]:
-        calls = [
-            ToolSelection(
-                tool_id=block.tool_call_id or "",
-                tool_name=block.tool_name,
-                tool_kwargs=block.tool_kwargs if isinstance(block.tool_kwargs, dict) else {},
-            )
-            for block in response.message.blocks
-            if isinstance(block, ToolCallBlock)
-        ]
-        if error_on_no_tool_call and not calls:
-            raise ValueError("The offline model chose no tool.")
-        return calls

@@ -34,38 +34,27 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from llama_index.core.base.llms.generic_utils import (
-    achat_to_completion_decorator,
-    astream_chat_to_completion_decorator,
-    chat_to_completion_decorator,
-)
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
     ChatResponseAsyncGen,
-    ChatResponseGen,
-    CompletionResponse,
-    CompletionResponseAsyncGen,
-    CompletionResponseGen,
-    LLMMetadata,
     MessageRole,
     TextBlock,
     ToolCallBlock,
 )
 from llama_index.core.bridge.pydantic import Field
 from llama_index.core.llms.callbacks import llm_chat_callback
-from llama_index.core.llms.function_calling import FunctionCallingLLM
-from llama_index.core.tools import BaseTool, ToolSelection
-from llama_index.llms.openai.utils import to_openai_message_dicts
+from llama_index.core.tools import BaseTool
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from agents.providers.base import public_url
+from agents.providers.llm_base import FintalkLLM
+from agents.providers.openai_wire import message_dicts
 from agents.providers.tool_specs import openai_tool_spec
 from fintalk import errors
 
 DEFAULT_MODEL = "websocket-llm"
-CONTEXT_WINDOW = 1_000_000  # see agents.providers.openai_like
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 BACKOFF_CAP_SECONDS = 2.0
 
@@ -104,7 +93,7 @@ def _tool_call_block(call: dict) -> ToolCallBlock:
     )
 
 
-class WebSocketLLM(FunctionCallingLLM):
+class WebSocketLLM(FintalkLLM):
     """A LlamaIndex function-calling LLM over the WebSocket protocol above."""
 
     urls: list[str] = Field(description="ws:// or wss:// URLs, tried in order.")
@@ -115,55 +104,12 @@ class WebSocketLLM(FunctionCallingLLM):
     backoff_seconds: float = Field(default=0.25, ge=0, description="Pause before the first retry round.")
     verify_ssl: bool = Field(default=True, description="Check wss:// certificates.")
     stream_replies: bool = Field(default=True)
-    offer_tools: bool = Field(default=True)
     max_tokens: int = Field(default=2048)
     temperature: float | None = Field(default=None)
 
     @classmethod
     def class_name(cls) -> str:
         return "WebSocketLLM"
-
-    @property
-    def metadata(self) -> LLMMetadata:
-        return LLMMetadata(
-            context_window=CONTEXT_WINDOW,
-            num_output=self.max_tokens,
-            is_chat_model=True,
-            is_function_calling_model=True,
-            model_name=self.model,
-        )
-
-    def _prepare_chat_with_tools(
-        self,
-        tools: Sequence[BaseTool],
-        user_msg: str | ChatMessage | None = None,
-        chat_history: list[ChatMessage] | None = None,
-        verbose: bool = False,
-        allow_parallel_tool_calls: bool = False,
-        tool_required: bool = False,
-        **kwargs: Any,
-    ) -> dict[str, Any]:
-        messages = list(chat_history or [])
-        if isinstance(user_msg, str):
-            user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
-        if user_msg is not None:
-            messages.append(user_msg)
-        return {"messages": messages, "tools": list(tools) if self.offer_tools else []}
-
-    def get_tool_calls_from_response(
-        self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
-    ) -> list[ToolSelection]:
-        calls = [block for block in response.message.blocks if isinstance(block, ToolCallBlock)]
-        if not calls and error_on_no_tool_call:
-            raise ValueError("The WebSocket LLM called no tool.")
-        return [
-            ToolSelection(
-                tool_id=call.tool_call_id or "",
-                tool_name=call.tool_name,
-                tool_kwargs=call.tool_kwargs if isinstance(call.tool_kwargs, dict) else {},
-            )
-            for call in calls
-        ]
 
     @llm_chat_callback()
     async def astream_chat(
@@ -194,33 +140,6 @@ class WebSocketLLM(FunctionCallingLLM):
 
         return replies()
 
-    @llm_chat_callback()
-    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        last = ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=""))
-        async for last in await self.astream_chat(messages, **kwargs):
-            pass
-        return last
-
-    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        return asyncio.run(self.achat(messages, **kwargs))
-
-    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        raise NotImplementedError("The WebSocket LLM streams asynchronously only: use astream_chat.")
-
-    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        return chat_to_completion_decorator(self.chat)(prompt, **kwargs)
-
-    async def acomplete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        return await achat_to_completion_decorator(self.achat)(prompt, **kwargs)
-
-    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponseGen:
-        raise NotImplementedError("The WebSocket LLM streams asynchronously only: use astream_complete.")
-
-    async def astream_complete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
-    ) -> CompletionResponseAsyncGen:
-        return await astream_chat_to_completion_decorator(self.astream_chat)(prompt, **kwargs)
-
     def _request(self, messages: Sequence[ChatMessage], tools: Sequence[BaseTool]) -> dict:
         latest = next((m.content or "" for m in reversed(messages) if m.role == MessageRole.USER), "")
         options: dict[str, Any] = {"max_tokens": self.max_tokens, "stream": self.stream_replies}
@@ -231,7 +150,7 @@ class WebSocketLLM(FunctionCallingLLM):
             "model": self.model,
             "timestamp": datetime.now(UTC).isoformat(),
             "metadata": {
-                "messages": to_openai_message_dicts(messages),
+                "messages": message_dicts(messages),
                 "tools": [openai_tool_spec(tool.metadata) for tool in tools],
             },
             "settings": options,

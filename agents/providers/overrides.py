@@ -1,0 +1,112 @@
+"""Every place where Fintalk relies on, or steps around, LlamaIndex internals.
+
+Each override says what it saves (measured with ``bench/``) and what it relies on;
+``tests/agents/providers/test_overrides.py`` fails when an upgrade of ``llama-index-core``
+changes one of those things, so an upgrade cannot silently turn a saving into a bug.
+
+- ``chat_response``: a streamed chunk's ``ChatResponse`` built without pydantic
+  validation (``model_construct``): validating a ``ChatResponse`` + ``ChatMessage`` +
+  ``TextBlock`` costs ~15 µs per chunk, about a tenth of the lean LLM's per-token CPU.
+  Relies on the three models' field lists and defaults.
+- ``instrumentation_active``: whether any LlamaIndex instrumentation handler is
+  registered. ``llm_chat_callback`` dispatches an ``LLMChatInProgressEvent`` (a pydantic
+  model) per chunk even when nobody listens; the lean LLM skips the wrapper unless
+  someone does. Relies on ``root_manager.dispatchers`` and the Null handlers.
+- ``ChatMemory``: ``ChatMemoryBuffer`` whose async methods run in the loop.
+  ``BaseMemory``'s async methods hop to a thread (``asyncio.to_thread``) four times a
+  turn for what is a list operation — on the small default thread pool that Bedrock's
+  streams also need. Relies on the list of ``BaseMemory``'s async methods.
+- ``received_before_failure``: the bytes an aiohttp response had received before its
+  connection broke. aiohttp's ``StreamReader`` raises the failure on the next read even
+  when data it received earlier is still buffered, so words the upstream sent just before
+  crashing would be lost, or not, depending on how the packets fell. Relies on
+  ``StreamReader._buffer`` and ``_buffer_offset``.
+- ``StepsFoundOnce``: a workflow whose steps are found once per class.
+  ``Workflow._get_steps`` runs ``inspect.getmembers`` over the whole pydantic instance on
+  each dispatch (~0.6 ms, a dozen times per turn). Relies on ``_get_steps``,
+  ``get_steps_from_class`` and ``_step_functions``.
+"""
+
+from typing import Any
+
+from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageRole, TextBlock
+from llama_index.core.memory import ChatMemoryBuffer
+from llama_index_instrumentation import root_manager
+from llama_index_instrumentation.event_handlers import NullEventHandler
+from llama_index_instrumentation.span_handlers import NullSpanHandler
+from workflows.utils import get_steps_from_class
+
+_construct_response = ChatResponse.model_construct
+_construct_message = ChatMessage.model_construct
+_construct_text = TextBlock.model_construct
+_ASSISTANT = MessageRole.ASSISTANT
+
+
+def chat_response(text: str, delta: str, raw: Any = None) -> ChatResponse:
+    """``ChatResponse(message=ChatMessage(role=assistant, content=text), delta=delta, raw=raw)``,
+    equal to the validated one, built without validation."""
+    message = _construct_message(
+        role=_ASSISTANT, additional_kwargs={}, blocks=[_construct_text(block_type="text", text=text)]
+    )
+    return _construct_response(message=message, raw=raw, delta=delta, logprobs=None, additional_kwargs={})
+
+
+def instrumentation_active() -> bool:
+    """True when any LlamaIndex event or span handler besides the Null ones is registered."""
+    for dispatcher in root_manager.dispatchers.values():
+        for handler in dispatcher.event_handlers:
+            if not isinstance(handler, NullEventHandler):
+                return True
+        for handler in dispatcher.span_handlers:
+            if not isinstance(handler, NullSpanHandler):
+                return True
+    return False
+
+
+class ChatMemory(ChatMemoryBuffer):
+    """``ChatMemoryBuffer`` without thread hops: its state is a list in this process."""
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "ChatMemory"
+
+    async def aget(self, input: str | None = None, **kwargs: Any) -> list[ChatMessage]:
+        return self.get(input=input, **kwargs)
+
+    async def aget_all(self) -> list[ChatMessage]:
+        return self.get_all()
+
+    async def aput(self, message: ChatMessage) -> None:
+        self.put(message)
+
+    async def aput_messages(self, messages: list[ChatMessage]) -> None:
+        self.put_messages(messages)
+
+    async def aset(self, messages: list[ChatMessage]) -> None:
+        self.set(messages)
+
+    async def areset(self) -> None:
+        self.reset()
+
+
+def received_before_failure(stream: Any) -> bytes:
+    """What an aiohttp ``StreamReader`` holds unread (after it failed); taken out of it."""
+    chunks = list(stream._buffer)
+    if chunks and stream._buffer_offset:
+        chunks[0] = chunks[0][stream._buffer_offset :]
+    stream._buffer.clear()
+    stream._buffer_offset = 0
+    return b"".join(chunks)
+
+
+_STEP_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+class StepsFoundOnce:
+    """Mixin for a LlamaIndex ``Workflow`` (an agent): its steps found once per class."""
+
+    def _get_steps(self):
+        names = _STEP_NAMES.get(type(self))
+        if names is None:
+            names = _STEP_NAMES[type(self)] = tuple(get_steps_from_class(type(self)))
+        return {**{name: getattr(self, name) for name in names}, **type(self)._step_functions}
