@@ -1,0 +1,133 @@
+"""What ``agents.providers.overrides`` relies on in LlamaIndex (and aiohttp) still holds.
+
+Each test fails when an upgrade changes something an override depends on: then the
+override must be re-checked (and re-measured) before the upgrade lands.
+"""
+
+import asyncio
+import inspect
+from concurrent.futures import ThreadPoolExecutor
+
+import aiohttp
+import pytest
+from llama_index.core.agent.workflow import FunctionAgent
+from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageRole, TextBlock
+from llama_index.core.instrumentation import get_dispatcher
+from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.memory import ChatMemoryBuffer
+from llama_index.core.llms import MockLLM
+from llama_index.core.memory.types import BaseMemory
+from workflows.utils import get_steps_from_class
+
+from agents.providers.overrides import (
+    ChatMemory,
+    StepsFoundOnce,
+    chat_response,
+    instrumentation_active,
+    received_before_failure,
+)
+
+
+def test_a_chat_response_built_without_validation_equals_the_validated_one():
+    assert set(ChatResponse.model_fields) == {"message", "raw", "delta", "logprobs", "additional_kwargs"}
+    assert set(ChatMessage.model_fields) == {"role", "additional_kwargs", "blocks"}
+    assert set(TextBlock.model_fields) == {"block_type", "text"}
+
+    cheap = chat_response("Hello there", " there")
+    validated = ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content="Hello there"), delta=" there")
+
+    assert cheap == validated
+    assert cheap.message.content == "Hello there"
+    assert cheap.model_dump() == validated.model_dump()
+
+
+def test_instrumentation_counts_as_active_only_while_a_handler_listens():
+    class Listener(BaseEventHandler):
+        def handle(self, event, **kwargs) -> None:
+            pass
+
+    root = get_dispatcher()
+    assert not instrumentation_active()
+    listener = Listener()
+    root.add_event_handler(listener)
+    try:
+        assert instrumentation_active()
+    finally:
+        root.event_handlers.remove(listener)
+    assert not instrumentation_active()
+
+
+def test_every_async_memory_method_that_hops_to_a_thread_is_overridden():
+    hopping = {
+        name
+        for name, method in inspect.getmembers(BaseMemory, inspect.iscoroutinefunction)
+        if "to_thread" in inspect.getsource(method)
+    }
+    hopping |= {
+        name
+        for name, method in vars(ChatMemoryBuffer).items()
+        if inspect.iscoroutinefunction(method) and "to_thread" in inspect.getsource(method)
+    }
+
+    assert hopping  # what the override exists for
+    assert hopping <= set(vars(ChatMemory))
+
+
+def test_the_memory_answers_in_the_loop_without_a_thread():
+    memory = ChatMemory.from_defaults(chat_history=[ChatMessage(role=MessageRole.USER, content="hi")])
+
+    async def use() -> list[ChatMessage]:
+        asyncio.get_running_loop().set_default_executor(_NoThreads())
+        await memory.aput(ChatMessage(role=MessageRole.ASSISTANT, content="hello"))
+        return await memory.aget()
+
+    assert [m.content for m in asyncio.run(use())] == ["hi", "hello"]
+
+
+def test_steps_found_once_are_the_steps_the_workflow_would_find():
+    class Agent(StepsFoundOnce, FunctionAgent):
+        pass
+
+    agent = Agent(name="a", description="d", tools=[], llm=MockLLM())
+    plain = FunctionAgent(name="a", description="d", tools=[], llm=MockLLM())
+
+    assert set(agent._get_steps()) == set(plain._get_steps())
+    assert set(get_steps_from_class(Agent)) <= set(agent._get_steps())
+    assert hasattr(type(agent), "_step_functions")
+
+
+def test_the_lean_llm_relies_on_function_calling_llms_prepare_compat():
+    assert callable(getattr(FunctionCallingLLM, "_prepare_chat_with_tools_compat", None))
+
+
+@pytest.mark.parametrize("offset", [0, 3])
+def test_received_bytes_are_still_readable_after_a_stream_failed(offset):
+    async def broken() -> bytes:
+        stream = aiohttp.StreamReader(_Protocol(), limit=2**16, loop=asyncio.get_running_loop())
+        stream.feed_data(b"abcdata: one\n\n")
+        if offset:
+            await stream.readexactly(offset)
+        stream.set_exception(aiohttp.ClientPayloadError("cut off"))
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await stream.readany()
+        return received_before_failure(stream)
+
+    assert asyncio.run(broken()) == b"abcdata: one\n\n"[offset:]
+
+
+class _NoThreads(ThreadPoolExecutor):
+    def submit(self, *args, **kwargs):
+        raise AssertionError("the memory hopped to a thread")
+
+
+class _Protocol:
+    """Just enough of aiohttp's protocol for a ``StreamReader`` to buffer data."""
+
+    _reading_paused = False
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
