@@ -37,6 +37,8 @@ SUPERUSER ?= admin
 superuser: migrate
 	$(BIN)/python manage.py createsuperuser --username "$(SUPERUSER)" --email "" $(if $(DJANGO_SUPERUSER_PASSWORD),--no-input)
 
+# make run shows one access line per request (method, path, status; never a body).
+run: export GUNICORN_ACCESS_LOG ?= -
 run: seed
 	@$(BIN)/python manage.py dev_key --host $(HOST) --port $(PORT)
 	$(BIN)/gunicorn fintalk.asgi:application -c gunicorn.conf.py

@@ -11,9 +11,15 @@ from fintalk import errors
 
 
 @transaction.atomic
-def api_key_create(*, name: str, trusted_channel: bool = False) -> tuple[ApiKey, str]:
-    """Create a key; returns it with the raw key, which is never stored and shown once."""
-    raw_key = api_key_generate()
+def api_key_create(
+    *, name: str, trusted_channel: bool = False, raw_key: str | None = None
+) -> tuple[ApiKey, str]:
+    """Create a key; returns it with the raw key, which is never stored and shown once.
+
+    ``raw_key`` registers an existing key instead of generating one (the local development
+    key, shared by every local database so that servers on different databases accept it).
+    """
+    raw_key = raw_key or api_key_generate()
     key = ApiKey.objects.create(
         name=name,
         prefix=raw_key[:10],

@@ -50,6 +50,39 @@ def test_dev_key_is_reused_between_runs(tmp_path, monkeypatch):
     assert "curl" in first.getvalue() and "OpenAI(" in first.getvalue()
 
 
+@pytest.mark.django_db
+def test_dev_key_on_a_database_that_never_saw_it_is_the_same_key(tmp_path, monkeypatch):
+    # make run with another DATABASE_URL: the file's key must stay valid for the server
+    # already running on the first database, so the new database learns that same key.
+    from api.management.commands import dev_key
+
+    monkeypatch.setattr(dev_key, "DEV_KEY_FILE", tmp_path / "key")
+    call_command("dev_key", stdout=io.StringIO())
+    raw_key = (tmp_path / "key").read_text().strip()
+    ApiKey.objects.all().delete()  # what the other database holds
+
+    call_command("dev_key", stdout=io.StringIO())
+
+    assert (tmp_path / "key").read_text().strip() == raw_key
+    assert ApiKey.objects.get(name="local-dev").hashed_key == api_key_hash(raw_key)
+
+
+@pytest.mark.django_db
+def test_a_revoked_dev_key_is_replaced(tmp_path, monkeypatch):
+    from api.management.commands import dev_key
+
+    monkeypatch.setattr(dev_key, "DEV_KEY_FILE", tmp_path / "key")
+    call_command("dev_key", stdout=io.StringIO())
+    revoked = (tmp_path / "key").read_text().strip()
+    api_key_revoke(key=ApiKey.objects.get(name="local-dev"))
+
+    call_command("dev_key", stdout=io.StringIO())
+
+    replacement = (tmp_path / "key").read_text().strip()
+    assert replacement != revoked
+    assert ApiKey.objects.get(name="local-dev", revoked_at__isnull=True).hashed_key == api_key_hash(replacement)
+
+
 
 @pytest.mark.django_db(transaction=True)
 def test_a_revoked_key_is_refused_once_the_cache_time_has_passed(settings):

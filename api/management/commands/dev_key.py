@@ -1,7 +1,10 @@
 """Create (or reuse) the local development key and print how to call the server.
 
 The raw key is kept in ``.fintalk-dev-key`` (git-ignored) so that ``make run`` prints the
-same key every time; only its hash is in the database, as for every key.
+same key every time; only its hash is in the database, as for every key. A database that
+has never seen the key (``make run`` with another ``DATABASE_URL``) gets the same key, so a
+server already running on the first database keeps accepting the key the file holds. Only a
+revoked key is replaced.
 """
 
 from pathlib import Path
@@ -18,10 +21,17 @@ DEV_KEY_FILE = Path(settings.BASE_DIR) / ".fintalk-dev-key"
 
 
 def dev_key() -> str:
-    if DEV_KEY_FILE.exists():
-        raw_key = DEV_KEY_FILE.read_text().strip()
-        if ApiKey.objects.filter(hashed_key=api_key_hash(raw_key), revoked_at__isnull=True).exists():
-            return raw_key
+    """The raw development key: the file's, registered in this database if it is new here;
+    a new key (written to the file) when there is no file or the key was revoked."""
+    kept = DEV_KEY_FILE.read_text().strip() if DEV_KEY_FILE.exists() else ""
+    if kept:
+        known = ApiKey.objects.filter(hashed_key=api_key_hash(kept)).first()
+        if known is not None and known.revoked_at is None:
+            return kept
+        if known is None:
+            ApiKey.objects.filter(name=DEV_KEY_NAME).delete()
+            api_key_create(name=DEV_KEY_NAME, trusted_channel=True, raw_key=kept)
+            return kept
     ApiKey.objects.filter(name=DEV_KEY_NAME).delete()
     _, raw_key = api_key_create(name=DEV_KEY_NAME, trusted_channel=True)
     DEV_KEY_FILE.write_text(raw_key + "\n")
@@ -63,6 +73,6 @@ Or with the OpenAI Python SDK:
   for chunk in stream:
       print(chunk.choices[0].delta.content or "", end="", flush=True)
 
-Admin (conversation logs): {base}/admin/  (python manage.py createsuperuser)
+Admin (conversation logs): {base}/admin/  (make superuser creates a staff user)
 """
         )
