@@ -9,7 +9,7 @@ SECRET_KEY_FILE := .fintalk-secret-key
 DJANGO_SECRET_KEY ?= $(shell [ -s $(SECRET_KEY_FILE) ] || $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $(SECRET_KEY_FILE); cat $(SECRET_KEY_FILE))
 export HOST PORT DJANGO_SECRET_KEY
 
-.PHONY: run mqtt test eval bench install install-dev migrate seed superuser clean
+.PHONY: run mqtt test eval bench install install-dev migrate seed superuser browser screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,7 @@ run: seed
 mqtt: seed
 	$(BIN)/python manage.py mqtt_bridge --dev-key
 
-test: install-dev
+test: install-dev browser
 	$(BIN)/python -m pytest -q
 
 # The shipped conversation suites on the configured provider (offline by default), on a
@@ -57,6 +57,18 @@ EVAL_SUITES ?= evals/suites/*.yaml
 eval: install
 	@mkdir -p eval-results
 	$(BIN)/python manage.py eval_conversations $(EVAL_SUITES) --json eval-results/report.json --junit eval-results/junit.xml $(EVAL_ARGS)
+
+# Debian's chromium and chromedriver for the browser tests, installed when missing (as root;
+# otherwise the browser tests are skipped, except in CI). No browser is downloaded by a tool.
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium chromium-driver; \
+		else echo "make browser: run 'apt-get install chromium chromium-driver' as root for the browser tests"; fi; \
+	fi
+
+# The screenshots in docs/, taken by the browser tests.
+screenshots: install-dev browser
+	FINTALK_SCREENSHOTS_DIR=docs $(BIN)/python -m pytest -q tests/web/test_browser.py
 
 $(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed-dev
 	$(BIN)/pip install --quiet -r requirements-bench.txt

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from agents.answering import Answered, answer_turn
 from agents.client_tools import client_tools_from_request
-from agents.events import ClientToolCall, TextDelta, ToolFinished, TurnEvent
+from agents.events import ClientToolCall, TextDelta, ToolFinished, ToolStarted, TurnEvent
 from agents.providers import GenerationParams, LLMProvider
 from agents.runner import Turn
 from agents.tools import BANK_TOOL_NAMES
@@ -238,8 +238,17 @@ async def sse_stream(
                 if answer is not None:
                     answer.append(event.text)
                 yield writer.content(event.text)
+            elif isinstance(event, ToolStarted):
+                activity = writer.tool_activity(call_id=event.id, name=event.name, finished=False, ok=True)
+                if activity:
+                    yield activity
             elif isinstance(event, ToolFinished):
                 TOOL_DURATION.labels(event.name).observe(event.duration_ms / 1000)
+                activity = writer.tool_activity(
+                    call_id=event.id, name=event.name, finished=True, ok=not event.is_error
+                )
+                if activity:
+                    yield activity
             elif isinstance(event, KeepAlive):
                 yield KEEPALIVE_COMMENT
             elif isinstance(event, ClientToolCall):

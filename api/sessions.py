@@ -5,8 +5,9 @@
 - ``POST /api/llm/chat/session/stream``: one message in, SSE out; the server keeps the
   history by ``session_id`` (per API key) in the cache.
 
-Their SSE events are ``{"content": ...}`` chunks, then ``{"done": true}``, or
-``{"error": ...}``.
+Their SSE events are ``{"content": ...}`` chunks and ``{"tool": ...}`` activity (a bank
+tool started or finished), then ``{"done": true}``, or ``{"error": ...}``. The chat page at
+``/`` calls the session stream with a staff login instead of an API key (``api/chat_page.py``).
 """
 
 import time
@@ -19,6 +20,7 @@ from rest_framework import serializers
 
 from agents.providers import provider_configured
 from api.base import AsyncAPIView
+from api.chat_page import chat_page_authenticate, chat_page_identity_check, is_chat_page_request
 from api.completions import collect, start_completion, streaming_response
 from api.identity import CONVERSATION_HEADER
 from api.models import ApiKey
@@ -87,9 +89,20 @@ class ChatStreamView(_FrontEndView):
 
 
 class SessionChatStreamView(_FrontEndView):
+    via_chat_page = False
+
+    async def authenticate(self, request) -> ApiKey:
+        # The chat page at / sends a staff login cookie + CSRF token instead of an API key.
+        if is_chat_page_request(request):
+            self.via_chat_page = True
+            return await chat_page_authenticate(request._request)
+        return await super().authenticate(request)
+
     @extend_schema(request=SessionChatRequestSerializer, responses=SSE_RESPONSES)
     async def post(self, request):
         fields, identity = self.validated(request, SessionChatRequestSerializer)
+        if self.via_chat_page:
+            chat_page_identity_check(identity.get("phone_number"))
         key = _history_key(self.api_key, fields["session_id"])
         history: list[dict] = await cache.aget(key) or []
         system = [{"role": "system", "content": fields["system_prompt"]}] if fields.get("system_prompt") else []

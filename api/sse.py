@@ -1,7 +1,7 @@
 """Framings of the answer's events as Server-Sent Events.
 
 ``ChunkWriter`` is OpenAI's ``chat.completion.chunk`` format; ``ContentEventWriter`` is the
-simpler ``{"content"}``/``{"done"}``/``{"error"}`` format of the session endpoints. The
+simpler ``{"content"}``/``{"tool"}``/``{"done"}``/``{"error"}`` format of the session endpoints. The
 parts of a chunk that never change during a stream are encoded once; each token then
 costs one ``json.dumps`` of its text and a few byte concatenations.
 """
@@ -22,6 +22,7 @@ class Framing(Protocol):
     def role(self) -> bytes | None: ...
     def content(self, text: str) -> bytes: ...
     def tool_call(self, index: int, *, call_id: str, name: str, arguments: dict) -> bytes: ...
+    def tool_activity(self, *, call_id: str, name: str, finished: bool, ok: bool) -> bytes | None: ...
     def finish(self, reason: str) -> bytes: ...
     def usage(self, usage: dict) -> bytes: ...
     def error(self, error_body: dict) -> bytes: ...
@@ -64,6 +65,9 @@ class ChunkWriter:
         }
         return self._choice({"tool_calls": [call]})
 
+    def tool_activity(self, *, call_id: str, name: str, finished: bool, ok: bool) -> None:
+        return None  # OpenAI's chunk format has no place for the bank's own tools
+
     def finish(self, reason: str) -> bytes:
         return self._choice({}, reason)
 
@@ -89,6 +93,15 @@ class ContentEventWriter:
 
     def tool_call(self, index: int, *, call_id: str, name: str, arguments: dict) -> bytes:
         return b"data: " + _dumps({"tool_call": {"id": call_id, "name": name, "arguments": arguments}}) + b"\n\n"
+
+    def tool_activity(self, *, call_id: str, name: str, finished: bool, ok: bool) -> bytes:
+        """``{"tool": {"id", "name", "status": "started"}}`` when a bank tool starts, then
+        ``{"tool": {..., "status": "finished", "ok": bool}}``: what the caller waits for
+        (the chat page shows "checking your balances…"); never its arguments or result."""
+        tool = {"id": call_id, "name": name, "status": "finished" if finished else "started"}
+        if finished:
+            tool["ok"] = ok
+        return b"data: " + _dumps({"tool": tool}) + b"\n\n"
 
     def finish(self, reason: str) -> bytes:
         return b"data: " + _dumps({"done": True, "finish_reason": reason}) + b"\n\n"

@@ -37,12 +37,14 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "bank",
     "conversations",
     "agents",
     "api",
     "mqtt_bridge",
     "evals",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -162,6 +164,10 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"bearerAuth": []}],
     "COMPONENT_SPLIT_REQUEST": True,
     "PREPROCESSING_HOOKS": ["api.openapi.drop_trailing_slash_twins"],
+    # Swagger UI and ReDoc from the installed drf-spectacular-sidecar files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOG_FORMAT = env_str("LOG_FORMAT", "plain").lower()
@@ -194,6 +200,8 @@ METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
 # --- Fintalk ---------------------------------------------------------------------------
 FINTALK_BANK_NAME = env_str("FINTALK_BANK_NAME", "Fintalk Bank")
+# The staff chat page at / (and its login-cookie access to the session stream).
+FINTALK_CHAT_PAGE = env_bool("FINTALK_CHAT_PAGE", True)
 # Region used to read phone numbers written without a country code.
 PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US").upper()
 # Largest accepted request body, in bytes.

@@ -103,3 +103,36 @@ def test_front_end_endpoints_reject_bad_input_in_the_envelope(live_server_url, t
 
     assert response.status_code == 400
     assert response.json()["error"]["param"] == param
+
+
+def test_session_stream_reports_each_bank_tool_while_it_runs(live_server_url, trusted_key, demo_bank):
+    reply = post(
+        live_server_url,
+        trusted_key,
+        "/api/llm/chat/session/stream",
+        {"session_id": "tools-1", "message": "What loan options are available?"},
+    )
+
+    stream = events(reply)
+    tool_events = [event["tool"] for event in stream if "tool" in event]
+    first_content = next(i for i, event in enumerate(stream) if "content" in event)
+    started = next(i for i, event in enumerate(stream) if event.get("tool", {}).get("status") == "started")
+    assert started < first_content
+    assert [(t["name"], t["status"]) for t in tool_events] == [
+        ("list_loan_products", "started"),
+        ("list_loan_products", "finished"),
+    ]
+    assert tool_events[0]["id"] == tool_events[1]["id"] and tool_events[1]["ok"] is True
+    assert set(tool_events[1]) == {"id", "name", "status", "ok"}  # never arguments or results
+
+
+def test_openai_stream_carries_no_tool_activity(live_server_url, trusted_key, demo_bank):
+    reply = httpx.post(
+        f"{live_server_url}/v1/chat/completions",
+        json={"stream": True, "messages": [{"role": "user", "content": "What loan options are available?"}]},
+        headers={"Authorization": f"Bearer {trusted_key}"},
+        timeout=30,
+    )
+
+    chunks = [json.loads(part.removeprefix("data: ")) for part in reply.text.split("\n\n") if part.startswith("data: {")]
+    assert chunks and all("tool" not in chunk and "choices" in chunk for chunk in chunks)

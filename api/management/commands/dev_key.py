@@ -73,6 +73,7 @@ Or with the OpenAI Python SDK:
   for chunk in stream:
       print(chunk.choices[0].delta.content or "", end="", flush=True)
 
-Admin (conversation logs): {base}/admin/  (make superuser creates a staff user)
+Chat page: {base}/   Admin (conversation logs): {base}/admin/   API docs: {base}/api/docs
+(log in with a staff user: make superuser creates one)
 """
         )
