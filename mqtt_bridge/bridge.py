@@ -30,6 +30,10 @@ logger = logging.getLogger(__name__)
 FIRST_RECONNECT_DELAY = 0.5
 
 
+class SubscriptionRefused(Exception):
+    """The broker refused the bridge's shared subscription."""
+
+
 @dataclass
 class _InFlight:
     message: aiomqtt.Message
@@ -60,12 +64,15 @@ class Bridge:
     def __init__(self, config: BridgeConfig) -> None:
         self.config = config
         self._in_flight: dict[asyncio.Task, _InFlight] = {}
-        self._client: aiomqtt.Client | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Serve until ``stop`` is set; returns after a graceful shutdown."""
+        """Serve until ``stop`` is set; returns after a graceful shutdown.
+
+        Raises ``SubscriptionRefused`` when the broker will not give the bridge its shared
+        subscription (no MQTT 5 shared subscriptions, or not authorized): retrying cannot help.
+        """
         config = self.config
-        self._client = client = client_create(
+        client = client_create(
             config.broker,
             client_id=config.client_id,
             receive_maximum=config.max_in_flight,
@@ -77,7 +84,14 @@ class Bridge:
             try:
                 async with client:
                     delay = FIRST_RECONNECT_DELAY
-                    await client.subscribe(config.subscription, qos=1)
+                    granted = await client.subscribe(config.subscription, qos=1)
+                    refused = [code for code in granted if getattr(code, "is_failure", False)]
+                    if refused:
+                        raise SubscriptionRefused(
+                            f"The broker at {config.broker.address} refused the subscription "
+                            f"{config.subscription!r} ({refused[0]}): the bridge needs an MQTT 5 "
+                            "broker with shared subscriptions that lets its user subscribe there."
+                        )
                     logger.info(
                         "MQTT bridge %s connected to %s, answering %s",
                         config.client_id,
@@ -115,8 +129,16 @@ class Bridge:
         finally:
             stopping.cancel()
 
+    def _reply(self, client: aiomqtt.Client, request: IncomingRequest) -> Reply:
+        return Reply(
+            client,
+            topic=request.reply_topic,
+            correlation=request.correlation,
+            max_bytes=self.config.max_message_bytes,
+        )
+
     def _dispatch(self, client: aiomqtt.Client, message: aiomqtt.Message) -> None:
-        payload = message.payload if isinstance(message.payload, bytes) else str(message.payload).encode()
+        payload = message.payload  # bytes: what paho-mqtt received
         request = request_read(payload, message.properties, max_bytes=self.config.max_message_bytes)
         if request.reply_topic is None:
             # The body is not logged: it may hold an API key.
@@ -128,12 +150,7 @@ class Bridge:
             )
             request_ack(client, message)
             return
-        reply = Reply(
-            client,
-            topic=request.reply_topic,
-            correlation=request.correlation,
-            max_bytes=self.config.max_message_bytes,
-        )
+        reply = self._reply(client, request)
         if len(self._in_flight) >= self.config.max_in_flight:
             # Only QoS 0 requests get here: the broker's flow control holds back QoS 1.
             request.problem = errors.ServiceUnavailable(
@@ -200,11 +217,7 @@ class Bridge:
             if request.reply_topic is None:
                 request_ack(client, message)
                 continue
-            reply = Reply(
-                client, topic=request.reply_topic, correlation=request.correlation,
-                max_bytes=self.config.max_message_bytes,
-            )
-            held.append(_InFlight(message, request, reply))
+            held.append(_InFlight(message, request, self._reply(client, request)))
         for entry in held:
             if entry.reply.finished:
                 continue

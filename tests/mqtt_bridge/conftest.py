@@ -4,6 +4,7 @@ The broker is the machine's Mosquitto on 127.0.0.1:1883 (``.ci/run`` starts it),
 with other users: every test uses topics under its own random prefix.
 """
 
+import getpass
 import json
 import os
 import queue
@@ -100,6 +101,9 @@ class MosquittoProcess:
         self.port = free_port()
         self.config = directory / "mosquitto.conf"
         self.config.write_text(
+            # Started as root, Mosquitto would switch to its own user, which cannot read
+            # pytest's private temporary directory.
+            f"user {getpass.getuser()}\n"
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
             f"log_dest file {directory / 'mosquitto.log'}\n"
         )

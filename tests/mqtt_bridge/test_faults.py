@@ -116,3 +116,4 @@ def test_sigterm_ends_the_answer_in_flight_with_an_error_and_done(
     assert exit_code == 0
     logged = Conversation.objects.get(completion_id=first["id"])
     assert logged.status == Conversation.Status.CANCELLED
+

@@ -5,11 +5,11 @@ import logging
 import signal
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from api.management.commands.dev_key import DEV_KEY_FILE
 from api.management.commands.dev_key import dev_key as _dev_key
-from mqtt_bridge.bridge import Bridge, BridgeConfig
+from mqtt_bridge.bridge import Bridge, BridgeConfig, SubscriptionRefused
 from mqtt_bridge.connection import broker_from_url, default_client_id
 
 logger = logging.getLogger(__name__)
@@ -79,5 +79,8 @@ class Command(BaseCommand):
             config.subscription,
             config.max_in_flight,
         )
-        asyncio.run(_serve(config))
+        try:
+            asyncio.run(_serve(config))
+        except SubscriptionRefused as error:
+            raise CommandError(str(error)) from None
         logger.info("MQTT bridge stopped")
