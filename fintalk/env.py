@@ -59,15 +59,6 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
-def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = env_str(name, default).lower()
-    if value not in choices:
-        raise ImproperlyConfigured(
-            f"{name}={value!r} is not one of: {', '.join(choices)}."
-        )
-    return value
-
-
 def env_url(name: str, default: str, *, schemes: tuple[str, ...], example: str) -> str:
     """A URL with one of ``schemes`` and a host; its port, if given, must be a number.
 
