@@ -12,7 +12,7 @@ from llama_index.core.agent.workflow import (
     ToolCall,
     ToolCallResult,
 )
-from llama_index.core.base.llms.types import ChatMessage, MessageRole
+from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock, ToolCallBlock
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 
 from agents.caller import CallerContext
@@ -23,6 +23,7 @@ from agents.providers.overrides import ChatMemory, StepsFoundOnce
 from agents.providers.thinking import ThinkingFilter
 from agents.providers.usage import reported_usage
 from agents.tools import tools_for
+from fintalk.masking import CardNumberStreamFilter, mask_card_numbers, mask_card_numbers_in
 
 
 class BankAgent(StepsFoundOnce, FunctionAgent):
@@ -39,12 +40,27 @@ class Turn:
     tool_choice: str | None = None
 
 
+def _masked(message: ChatMessage) -> ChatMessage:
+    """``message`` with card numbers masked in its text and tool calls' arguments (history
+    resent by the client — Vapi's client tools — may carry them in any of these)."""
+    blocks = []
+    for block in message.blocks:
+        if isinstance(block, TextBlock):
+            block = block.model_copy(update={"text": mask_card_numbers(block.text)})
+        elif isinstance(block, ToolCallBlock):
+            block = block.model_copy(update={"tool_kwargs": mask_card_numbers_in(block.tool_kwargs)})
+        blocks.append(block)
+    return message.model_copy(update={"blocks": blocks})
+
+
 def _agent_inputs(messages: list[ChatMessage]) -> tuple[ChatMessage | None, list[ChatMessage]]:
     """Split the conversation into the agent's input message and its history.
 
     The client's system messages become one context message placed first, right after the
-    bank's own system prompt, which the agent prepends and which always comes first.
+    bank's own system prompt, which the agent prepends and which always comes first. The
+    model is never shown a full card number: every message is masked first.
     """
+    messages = [_masked(message) for message in messages]
     context = [m.content or "" for m in messages if m.role == MessageRole.SYSTEM]
     history = [m for m in messages if m.role != MessageRole.SYSTEM]
     if context:
@@ -99,18 +115,19 @@ async def run_agent(turn: Turn, llm: FunctionCallingLLM) -> AsyncIterator[TurnEv
     client_names = {tool.metadata.name for tool in offered_client_tools}
     started: dict[str, float] = {}
     thinking = ThinkingFilter()
+    cards = CardNumberStreamFilter()
     step_usage = None
     try:
         async for event in handler.stream_events():
             if isinstance(event, AgentStream):
-                text = thinking.feed(event.delta) if event.delta else ""
+                text = cards.feed(thinking.feed(event.delta)) if event.delta else ""
                 if text:
                     yield TextDelta(text)
                 # Some servers repeat a running total in every chunk: the last one counts.
                 step_usage = reported_usage(event.raw) or step_usage
             elif isinstance(event, AgentOutput):
-                # One model step ended: reasoning never spans steps.
-                text = thinking.flush()
+                # One model step ended: reasoning never spans steps, nor does a number.
+                text = cards.feed(thinking.flush()) + cards.flush()
                 if text:
                     yield TextDelta(text)
                 if step_usage is not None:
@@ -119,7 +136,8 @@ async def run_agent(turn: Turn, llm: FunctionCallingLLM) -> AsyncIterator[TurnEv
                 handed_back = [c for c in event.tool_calls if c.tool_name in client_names]
                 if handed_back:
                     for call in handed_back:
-                        yield ClientToolCall(call.tool_id, call.tool_name, call.tool_kwargs)
+                        arguments = mask_card_numbers_in(call.tool_kwargs)
+                        yield ClientToolCall(call.tool_id, call.tool_name, arguments)
                     yield Finished("tool_calls")
                     return
             elif isinstance(event, ToolCallResult):
@@ -128,14 +146,14 @@ async def run_agent(turn: Turn, llm: FunctionCallingLLM) -> AsyncIterator[TurnEv
                 yield ToolFinished(
                     event.tool_id,
                     event.tool_name,
-                    event.tool_kwargs,
-                    str(output.content),
+                    mask_card_numbers_in(event.tool_kwargs),
+                    mask_card_numbers(str(output.content)),
                     bool(output.is_error),
                     duration,
                 )
             elif isinstance(event, ToolCall):
                 started[event.tool_id] = time.perf_counter()
-                yield ToolStarted(event.tool_id, event.tool_name, event.tool_kwargs)
+                yield ToolStarted(event.tool_id, event.tool_name, mask_card_numbers_in(event.tool_kwargs))
         await handler
         yield Finished("stop")
     finally:

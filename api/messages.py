@@ -4,8 +4,6 @@ import json
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock, ToolCallBlock
 
-from fintalk.masking import mask_card_numbers
-
 _ROLES = {
     "system": MessageRole.SYSTEM,
     "developer": MessageRole.SYSTEM,
@@ -25,8 +23,7 @@ def _arguments(raw: str) -> dict:
 
 def to_chat_message(message: dict) -> ChatMessage:
     role = _ROLES[message["role"]]
-    # The model never sees a full card number, so it can never repeat one.
-    content = mask_card_numbers(message.get("content") or "")
+    content = message.get("content") or ""
     blocks: list = [TextBlock(text=content)] if content else []
     for call in message.get("tool_calls") or []:
         blocks.append(

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from api.models import ApiKey
 from conversations.models import Conversation, Message, ToolCall
-from fintalk.masking import mask_card_numbers
+from fintalk.masking import mask_card_numbers, mask_card_numbers_in
 
 
 @dataclass
@@ -65,11 +65,11 @@ def conversation_log_write(*, record: ConversationRecord) -> Conversation:
         model=record.model[:128],
         answered_by=record.answered_by,
         answered_model=record.answered_model[:128],
-        provider_failures=record.provider_failures,
+        provider_failures=mask_card_numbers_in(record.provider_failures),
         streamed=record.streamed,
         status=record.status,
         finish_reason=record.finish_reason,
-        error=record.error,
+        error=mask_card_numbers(record.error),
         started_at=record.started_at,
         time_to_first_token_ms=record.time_to_first_token_ms,
         duration_ms=record.duration_ms,
@@ -94,7 +94,7 @@ def conversation_log_write(*, record: ConversationRecord) -> Conversation:
                 conversation=conversation,
                 position=position,
                 name=call.name,
-                arguments=call.arguments,
+                arguments=mask_card_numbers_in(call.arguments),
                 result=mask_card_numbers(call.result),
                 error=mask_card_numbers(call.error),
                 duration_ms=call.duration_ms,

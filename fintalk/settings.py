@@ -174,7 +174,10 @@ LOG_FORMAT = env_str("LOG_FORMAT", "plain").lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "fintalk.observability.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "fintalk.observability.RequestIdFilter"},
+        "card_numbers": {"()": "fintalk.masking.CardNumberLogFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "fintalk.observability.JsonFormatter"},
@@ -183,7 +186,8 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if LOG_FORMAT == "json" else "plain",
-            "filters": ["request_id"],
+            # No log line shows a whole card number, whoever wrote it.
+            "filters": ["request_id", "card_numbers"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},

@@ -17,6 +17,7 @@ from django.utils import timezone
 from agents import language
 from agents.caller import CallerContext
 from bank.models import Customer
+from fintalk.masking import mask_card_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +62,13 @@ BankTool = Callable[..., Awaitable[str]]
 
 def bank_tool(fn: BankTool) -> BankTool:
     """Turn failures into refusals the caller can hear: a bug is logged and spoken as a
-    plain apology, never as a traceback or a database error."""
+    plain apology, never as a traceback or a database error. The result is shown to the
+    model with card numbers masked (a merchant name in the data may carry one)."""
 
     @functools.wraps(fn)
     async def run(*args, **kwargs) -> str:
         try:
-            return await fn(*args, **kwargs)
+            return mask_card_numbers(await fn(*args, **kwargs))
         except Refused:
             raise
         except Exception as error:
