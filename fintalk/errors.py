@@ -2,7 +2,11 @@
 
 Each error knows its HTTP status and OpenAI error ``type``/``code``; ``api.errors`` maps
 them to the OpenAI envelope in one place. Raise these anywhere below the HTTP layer.
+A message is masked when the error is made (it may quote an upstream's words or the
+caller's input), so no card number reaches an error envelope, a log line or the log.
 """
+
+from fintalk.masking import mask_card_numbers
 
 
 class FintalkError(Exception):
@@ -11,6 +15,7 @@ class FintalkError(Exception):
     code: str | None = None
 
     def __init__(self, message: str, *, param: str | None = None, code: str | None = None):
+        message = mask_card_numbers(message)
         super().__init__(message)
         self.message = message
         self.param = param
