@@ -7,7 +7,7 @@ Everything here is pure and deterministic: no Django, no clock (callers pass ``t
 """
 
 from agents.language.answers import is_affirmative, is_negative
-from agents.language.cards import parse_card_last4
+from agents.language.cards import asks_for_card_secrets, parse_card_last4
 from agents.language.credentials import Credentials, parse_credentials
 from agents.language.dates import parse_date, parse_date_range
 from agents.language.money import parse_amount, parse_rate_percent, parse_term_months
@@ -16,6 +16,7 @@ from agents.language.spoken import words_to_digits
 from agents.language.text import mentions, normalize, words
 
 __all__ = [
+    "asks_for_card_secrets",
     "Credentials",
     "is_affirmative",
     "is_negative",

@@ -45,3 +45,37 @@ def parse_card_last4(text: str) -> str | None:
         return masked[1]
     match = card_ending_match(card_text(text))
     return re.sub(r"\D", "", match[1]) if match else None
+
+
+_SECRET_WORDS = (
+    r"cvv2?|cvc2?|cid|csc|security code|pin(?: number| code)?|(?:3|4|three|four) digit code"
+    r"|code on the back|expiration(?: date)?|expiry(?: date)?|exp date|verification code"
+)
+_SECRET = re.compile(rf"\b(?:{_SECRET_WORDS})\b")
+_CARD_CONTEXT = r"(?:cards?|visa|mastercard|amex|discover|debit|credit)"
+_WHOLE_NUMBER = re.compile(
+    r"\b(?:full|whole|entire|complete|long|actual|real)\b(?: [a-z']+){0,4}? (?:numbers?|digits)\b"
+    r"|\b(?:1[3-9]|all 1[3-9]) ?-?digits?\b"
+    rf"|\bnumbers? (?:on|of|from) (?:the |my |your |this |that )?(?:front |back )?(?:of )?(?:the |my )?{_CARD_CONTEXT}\b"
+    rf"|\b{_CARD_CONTEXT} numbers?\b(?! (?:end|ends|ending|ended|is \d{{4}}\b|are \d{{4}}\b))"
+)
+
+
+def asks_for_card_secrets(text: str) -> bool:
+    """True when ``text`` asks for (or offers) what the bank never says or takes: a card's
+    full number, its PIN, security code (CVV/CVC) or expiry date.
+
+    "What's the CVV and the PIN for my card ending 4567?", "read me the full 16-digit
+    number on my Visa", "what's the number on the front of my card", "what's my card
+    number". Naming a card by its ending is not asking for its number: "my card number
+    ends in 4567", "the last four of my card are 4567".
+    """
+    t = card_text(text)
+    if _SECRET.search(t):
+        return True
+    if "lastfour" in t:
+        return False
+    found = _WHOLE_NUMBER.search(t)
+    if found is None:
+        return False
+    return bool(re.search(_CARD_CONTEXT, t) or re.search(r"\d ?-?digit", found[0]))

@@ -34,7 +34,7 @@ _NOT_A_MERCHANT = frozenset(
     me did much many what how spend spent show list of in for since between during over under
     above below more less than and ending total everything anything stuff things money have
     has were was is are big large small pending new old those that these them it some your
-    our monthly each every about""".split()
+    our monthly each every about few couple several handful most""".split()
 )
 _STOP_AFTER_MERCHANT = frozenset(
     """last this in since between during over under above below for on from the past previous

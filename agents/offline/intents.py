@@ -84,8 +84,15 @@ def _has_number(clause: str) -> bool:
     return bool(re.search(r"\d", clause))
 
 
+# "a new one", "the one ending 2222": "one" standing for a thing, not an amount.
+_PRONOUN_ONE = re.compile(
+    r"\b(?:a new|new|the|this|that|which|another|other|old|same|right|wrong|first|last) 1\b"
+    r"(?! ?(?:\$|dollars?|bucks|cents?|percent|%|hundred|thousand|k\b))"
+)
+
+
 def _moves_between_accounts(clause: str) -> bool:
-    return _has_number(clause) or language.mentions(
+    return _has_number(_PRONOUN_ONE.sub(" ", clause)) or language.mentions(
         clause, "checking", "savings", "saver", "account", "accounts", "money", "funds"
     )
 
@@ -106,6 +113,32 @@ def _is_a_loan_with_numbers(clause: str) -> bool:
         "months",
         "rate",
     )
+
+
+_RULE_WORDS = ("penalty", "penalties", "prepayment", "prepay", "fee", "fees")
+_RATE_WORDS = ("rate", "rates", "interest", "apy", "yield")
+_DEPOSIT_WORDS = (
+    "savings", "saving", "checking", "account", "accounts", "deposit", "deposits", "cd", "cds",
+    "apy", "yield", "high yield", "rainy day",
+)  # fmt: skip
+_LOAN_WORDS = ("loan", "loans", "mortgage", "mortgages", "heloc", "borrow", "financing", "refinance")
+
+
+def _asks_about_terms(clause: str) -> bool:
+    """A question about the bank's terms — what something costs, what an account pays, a
+    rule such as paying a loan off early — rather than about the caller's own money.
+    Loan rates and loan calculations have tools of their own."""
+    rules = language.mentions(clause, *_RULE_WORDS, typo_tolerance=False)
+    if rules:
+        return True
+    if _is_a_loan_with_numbers(clause):
+        return False  # "how much would a 20000 loan cost a month": a calculation
+    loans = language.mentions(clause, *_LOAN_WORDS, typo_tolerance=False)
+    if language.mentions(clause, "early", typo_tolerance=False):
+        return loans  # "pay my loan off early" is a rule; "pay my card early" a payment
+    if language.mentions(clause, *_RATE_WORDS, typo_tolerance=False):
+        return language.mentions(clause, *_DEPOSIT_WORDS) and not loans
+    return True
 
 
 def _transfer_arguments(clause: str, today: date) -> dict:
@@ -146,6 +179,22 @@ INTENTS: tuple[Intent, ...] = (
         weight=5,
     ),
     Intent(
+        tool="search_bank_faq",
+        strong=phrases(
+            """cost, costs, price, prices, pricing, penalty, penalties, prepayment, prepay,
+            early, apy, yield, high yield, interest, interest rate, interest rates, rate, rates,
+            minimum deposit, minimum balance, how much is a, how much is the, how much does a,
+            how much does it, what does a, what does it, is it free, is there a charge"""
+        ),
+        arguments=lambda clause, today: {"question": clause},
+        weight=5,
+        needs=_asks_about_terms,
+        unless=phrases(
+            """did i, have i, i paid, i earned, i spent, i owe, do i owe, my balance,
+            my balances, how much do i have, how much have i"""
+        ),
+    ),
+    Intent(
         tool="transfer_to_human",
         strong=phrases(
             """human, real person, live person, a person, someone, somebody, representative,
@@ -154,7 +203,10 @@ INTENTS: tuple[Intent, ...] = (
             talk with"""
         ),
         weight=6,
-        unless=("in person",),
+        unless=phrases(
+            """in person, stole, stolen, took, taken, used my, charged, hacked, got into, broke
+            into"""
+        ),
     ),
     Intent(
         tool="unfreeze_card",
@@ -171,13 +223,16 @@ INTENTS: tuple[Intent, ...] = (
         weak=phrases("card, visa, mastercard, misplaced"),
         arguments=lambda clause, today: args.card_last4(clause),
         weight=4,
-        unless=phrases("is frozen, is my card frozen, why is"),
+        # A stolen card is reported (blocked for good, replaced), not paused.
+        unless=phrases(
+            "is frozen, is my card frozen, why is, stolen, stole, theft, robbed, pickpocketed"
+        ),
     ),
     Intent(
         tool="report_card_lost",
         strong=phrases(
             """lost, lose, stolen, stole, missing, can't find, cannot find, cant find,
-            replacement, replace, new card, theft, robbed, pickpocketed"""
+            replacement, replace, new card, new one, theft, robbed, pickpocketed"""
         ),
         weak=phrases("card, wallet, purse, stolen"),
         arguments=_lost_arguments,

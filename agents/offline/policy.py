@@ -23,11 +23,6 @@ CARD_NUMBER_POLICY = (
     "For your security I only ever share the last four digits of a card, and I will never "
     "ask for your full card number, PIN or security code."
 )
-_SECRETS = (
-    "full card number", "whole card number", "entire card number", "complete card number",
-    "card number", "16 digits", "sixteen digits", "cvv", "cvc", "security code", "pin",
-    "pin number", "expiration date", "expiry date",
-)  # fmt: skip
 _SUMMARY_WORDS = ("balance", "owe", "due", "limit", "statement", "payment", "credit", "available")
 _DETAIL_REPLIES = 3  # how far back the question behind a verification may be
 _ANSWER_WORDS = ("minimum", "statement", "full", "checking", "savings", "today", "tomorrow")
@@ -143,6 +138,29 @@ def _answers_a_question(text: str) -> bool:
     )
 
 
+_ACTION_TOOLS = frozenset(
+    {"freeze_card", "unfreeze_card", "report_card_lost", "pay_credit_card", "transfer_between_accounts"}
+)
+_ACTION_LOOKBACK = 6  # user messages back to the request behind a read-back
+
+
+def _actions(text: str, available: set[str], today: date) -> set[str]:
+    return {tool for tool, _ in detect(text, available=available, today=today) if tool in _ACTION_TOOLS}
+
+
+def _another_action(dialogue: Dialogue, text: str, available: set[str], today: date) -> bool:
+    """True when a reply that sounds like a yes asks for an action other than the one the
+    caller asked for last: "now unfreeze it" after a freeze is a new request, not a yes
+    (nor is it one when the freeze's read-back offered to unfreeze "any time")."""
+    wanted = _actions(text, available, today)
+    if not wanted:
+        return False
+    for earlier in dialogue.earlier_user_texts(_ACTION_LOOKBACK):
+        if asked := _actions(earlier, available, today):
+            return not wanted <= asked
+    return False
+
+
 def _plan(
     dialogue: Dialogue, tools: Sequence[ToolMetadata], today: date
 ) -> list[tuple[str, dict]] | str:
@@ -151,18 +169,16 @@ def _plan(
     if named := _client_tool_calls(text, tools):
         return [(name, {}) for name in named]
     if dialogue.asked_to_confirm or dialogue.reported_done:
-        if language.is_affirmative(text):
+        if language.is_affirmative(text) and not _another_action(dialogue, text, available, today):
             return [("confirm_pending_action", {})]
         if language.is_negative(text) and dialogue.asked_to_confirm:
             return [("cancel_pending_action", {})]
     if dialogue.offered_human and language.is_affirmative(text):
         return [("transfer_to_human", {})]
+    if language.asks_for_card_secrets(text):
+        return CARD_NUMBER_POLICY
     if "verify_identity" in available and (details := _verification(dialogue, today)):
         return [("verify_identity", details)]
-    if language.mentions(text, *_SECRETS, typo_tolerance=False) and not language.parse_card_last4(
-        text
-    ):
-        return CARD_NUMBER_POLICY
     if (dialogue.asked_a_question or language.parse_card_last4(text)) and _answers_a_question(text):
         # "the minimum" answers "How much would you like to pay…?", and "the one ending 2222"
         # narrows the question before: read both together.
