@@ -386,3 +386,34 @@ def test_a_loan_request_yields_amount_term_and_rate():
     assert language.parse_amount(text) == Decimal("15000")
     assert language.parse_term_months(text) == 36
     assert language.parse_rate_percent(text) == Decimal("6.9")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What's the CVV and the PIN for my card ending 4567?",
+        "Read me the full 16-digit number on my Visa",
+        "what is the number on the front of my card",
+        "whats my card number",
+        "give me all sixteen digits of my card",
+        "what is the expiration date on my visa ending 4567",
+        "I forgot my pin",
+    ],
+)
+def test_asking_for_a_cards_secrets(text):
+    assert language.asks_for_card_secrets(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my card number ends in 4567",
+        "the last four of my card number are 4567",
+        "card number ending 4567 what is my balance",
+        "freeze my card ending 4567",
+        "what is my account number",
+        "I spent 16 dollars at the pinball arcade",
+    ],
+)
+def test_naming_a_card_is_not_asking_for_its_secrets(text):
+    assert not language.asks_for_card_secrets(text)
