@@ -14,8 +14,11 @@ the ``<thinking>`` text Nova writes before a tool call is dropped, not prompted 
 """
 
 import asyncio
+import functools
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import boto3
@@ -34,9 +37,13 @@ from botocore.exceptions import (
 )
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from llama_index.core.base.llms.types import ChatMessage, MessageRole
+from llama_index.core.tools import BaseTool
 from llama_index.llms.bedrock_converse import BedrockConverse
 
 from agents.providers.base import GenerationParams, upstream_max_tokens
+from agents.providers.overrides import bedrock_calls_in
+from agents.providers.tool_specs import converse_tool_spec
 from fintalk import errors
 
 logger = logging.getLogger(__name__)
@@ -47,6 +54,57 @@ NOVA_GREEDY_TEMPERATURE = 0.0
 NOVA_GREEDY_FIELDS = {"additionalModelRequestFields": {"inferenceConfig": {"topK": 1}}}
 # Bedrock publishes no Retry-After; its quotas refill per second and per minute.
 THROTTLED_RETRY_AFTER_SECONDS = 2
+
+
+@cache
+def bedrock_executor(size: int) -> ThreadPoolExecutor:
+    """The process's threads for Bedrock calls (one per open stream), ``size`` at most;
+    every ``BedrockConverse`` call runs there (``agents.providers.overrides``)."""
+    executor = ThreadPoolExecutor(max_workers=size, thread_name_prefix="bedrock")
+    bedrock_calls_in(executor)
+    return executor
+
+
+class FintalkBedrockConverse(BedrockConverse):
+    """``BedrockConverse`` whose tools' Converse specs are derived once per tool."""
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "FintalkBedrockConverse"
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: list[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_caching: bool = False,
+        tool_choice: dict | str | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """As ``BedrockConverse._prepare_chat_with_tools`` (``tools_to_converse_tools``)."""
+        messages = list(chat_history or [])
+        if isinstance(user_msg, str):
+            user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
+        if user_msg is not None:
+            messages.append(user_msg)
+        tool_config = None
+        if tools:
+            specs: list[dict] = [converse_tool_spec(tool.metadata) for tool in tools]
+            if tool_caching:
+                specs.append({"cachePoint": {"type": "default"}})
+            if isinstance(tool_choice, str):
+                choice: dict = {"tool": {"name": tool_choice}}
+            elif tool_choice:
+                choice = tool_choice
+            elif self.supports_forced_tool_calls and tool_required:
+                choice = {"any": {}}
+            else:
+                choice = {"auto": {}}
+            tool_config = {"tools": specs, "toolChoice": choice}
+        return {"messages": messages, "tools": tool_config, **kwargs}
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,7 +126,10 @@ class BedrockProvider:
                 "Set both BEDROCK_GUARDRAIL_ID and BEDROCK_GUARDRAIL_VERSION (a number or DRAFT), "
                 "or neither."
             )
+        streams = settings.LLM_MAX_CONCURRENT_STREAMS
         config = Config(
+            # One connection per open stream, as many as the executor has threads.
+            max_pool_connections=streams,
             connect_timeout=settings.LLM_TIMEOUT,
             read_timeout=settings.LLM_TIMEOUT,
             retries={"mode": "standard", "total_max_attempts": settings.LLM_MAX_RETRIES + 1},
@@ -86,7 +147,8 @@ class BedrockProvider:
         except ProfileNotFound as error:
             raise ImproperlyConfigured(f"AWS_PROFILE names no known profile: {error}.") from None
         nova = "amazon.nova" in model
-        template = BedrockConverse(
+        bedrock_executor(streams)
+        template = FintalkBedrockConverse(
             model=model,
             client=client,
             botocore_config=config,
@@ -134,7 +196,7 @@ class BedrockProvider:
     def nova(self) -> bool:
         return "amazon.nova" in self.model
 
-    def llm(self, params: GenerationParams) -> BedrockConverse:
+    def llm(self, params: GenerationParams) -> FintalkBedrockConverse:
         # A copy shares the template's boto3 client: building one costs ~100 ms.
         update: dict[str, Any] = {"max_tokens": upstream_max_tokens(params, self.max_tokens)}
         if not self.nova:
@@ -147,11 +209,14 @@ class BedrockProvider:
 
     async def probe(self) -> None:
         """A one-token Converse call: proves region, credentials, model access and IAM."""
-        await asyncio.to_thread(
-            self.client.converse,
-            modelId=self.model,
-            messages=[{"role": "user", "content": [{"text": "ping"}]}],
-            inferenceConfig={"maxTokens": 1},
+        await asyncio.get_running_loop().run_in_executor(
+            bedrock_executor(settings.LLM_MAX_CONCURRENT_STREAMS),
+            functools.partial(
+                self.client.converse,
+                modelId=self.model,
+                messages=[{"role": "user", "content": [{"text": "ping"}]}],
+                inferenceConfig={"maxTokens": 1},
+            ),
         )
 
     def upstream_error(self, error: Exception) -> errors.FintalkError | None:

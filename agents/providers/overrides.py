@@ -21,12 +21,29 @@ changes one of those things, so an upgrade cannot silently turn a saving into a 
   when data it received earlier is still buffered, so words the upstream sent just before
   crashing would be lost, or not, depending on how the packets fell. Relies on
   ``StreamReader._buffer`` and ``_buffer_offset``.
+- ``bedrock_calls_in``: ``BedrockConverse``'s Converse calls run on Fintalk's own
+  executor, and a stream nobody reads any more is closed. Without aioboto3 (aiobotocore
+  cannot be installed beside the pinned botocore), ``converse_with_retry_async`` runs each
+  stream on the loop's default executor — ``min(32, cores + 4)``, six threads on two
+  cores, so a worker held at most six Bedrock streams at once (TTFT p50 4.4 s at 64
+  simultaneous streams) — and reads a stream to its end even after the caller hung up.
+  Relies on ``llama_index.llms.bedrock_converse.base`` calling the module-level
+  ``converse_with_retry_async`` with the sync boto3 client when aioboto3 is absent, and on
+  ``converse_with_retry`` returning botocore's ``EventStream`` under ``"stream"``, whose
+  ``_raw_stream`` is a urllib3 response keeping its socket's ``shutdown`` as
+  ``_sock_shutdown``.
 - ``StepsFoundOnce``: a workflow whose steps are found once per class.
   ``Workflow._get_steps`` runs ``inspect.getmembers`` over the whole pydantic instance on
   each dispatch (~0.6 ms, a dozen times per turn). Relies on ``_get_steps``,
   ``get_steps_from_class`` and ``_step_functions``.
 """
 
+import asyncio
+import functools
+import socket
+import threading
+from collections.abc import AsyncIterator
+from concurrent.futures import Executor
 from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageRole, TextBlock
@@ -97,6 +114,89 @@ def received_before_failure(stream: Any) -> bytes:
     stream._buffer.clear()
     stream._buffer_offset = 0
     return b"".join(chunks)
+
+
+def bedrock_calls_in(executor: Executor) -> None:
+    """Run every ``BedrockConverse`` call of this process on ``executor`` (see above)."""
+    from llama_index.llms.bedrock_converse import base
+    from llama_index.llms.bedrock_converse.utils import converse_with_retry
+
+    async def converse_with_retry_async(
+        *, client: Any, stream: bool = False, session: Any = None, config: Any = None,
+        boto_client_kwargs: Any = None, **kwargs: Any,
+    ) -> Any:
+        call = functools.partial(converse_with_retry, client=client, stream=stream, **kwargs)
+        if not stream:
+            return await asyncio.get_running_loop().run_in_executor(executor, call)
+        return _closing_stream(call, executor)
+
+    base.converse_with_retry_async = converse_with_retry_async
+
+
+async def _closing_stream(call: Any, executor: Executor) -> AsyncIterator[dict]:
+    """The events of a ConverseStream read on ``executor``; closed when the reader stops."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue = asyncio.Queue()
+    stop = threading.Event()
+    opened: list[Any] = []
+    lock = threading.Lock()
+    end = object()
+
+    def produce() -> None:
+        try:
+            response = call()
+            events = response["stream"]
+            with lock:
+                opened.append(events)
+                if stop.is_set():
+                    _close_event_stream(events)
+                    return
+            for event in events:
+                if stop.is_set():
+                    return
+                loop.call_soon_threadsafe(queue.put_nowait, event)
+        except BaseException as error:  # noqa: BLE001 - handed to the reader
+            if not stop.is_set():
+                loop.call_soon_threadsafe(queue.put_nowait, error)
+        finally:
+            if not stop.is_set():
+                loop.call_soon_threadsafe(queue.put_nowait, end)
+
+    producing = loop.run_in_executor(executor, produce)
+    try:
+        while True:
+            item = await queue.get()
+            if item is end:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+        await producing
+    finally:
+        if not producing.done():
+            # The reader went away (the caller hung up, a deadline): close the HTTP stream
+            # so that the thread's blocking read ends now, not when the model finishes.
+            stop.set()
+            with lock:
+                for events in opened:
+                    _close_event_stream(events)
+
+
+def _close_event_stream(events: Any) -> None:
+    """Close a botocore ``EventStream`` another thread may be blocked reading.
+
+    ``EventStream.close()`` alone closes the urllib3 response's file object, which neither
+    wakes that thread nor tells Bedrock. Shutting the socket down does both; urllib3's own
+    ``shutdown()`` refuses once botocore has handed the connection back to its pool, so
+    the socket's ``shutdown`` it keeps is called directly.
+    """
+    shutdown = getattr(events._raw_stream, "_sock_shutdown", None)
+    if shutdown is not None:
+        try:
+            shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed: nothing is reading
+    events.close()
 
 
 _STEP_NAMES: dict[type, tuple[str, ...]] = {}

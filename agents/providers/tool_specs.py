@@ -1,4 +1,5 @@
-"""Tools in OpenAI's JSON format, derived once per tool instead of once per request.
+"""Tools in OpenAI's and Bedrock Converse's JSON formats, derived once per tool instead of
+once per request.
 
 LlamaIndex derives a tool's JSON schema from its pydantic model on every call, about a
 millisecond per tool: with the bank's sixteen tools that is most of a remote model's
@@ -38,4 +39,27 @@ def _spec(metadata: ToolMetadata) -> dict:
     function = spec["function"]
     function["parameters"] = {**function["parameters"], "additionalProperties": False}
     function["strict"] = False
+    return spec
+
+
+_kept_converse: OrderedDict[int, tuple[ToolMetadata, dict]] = OrderedDict()
+
+
+def converse_tool_spec(metadata: ToolMetadata) -> dict:
+    """The Bedrock Converse ``toolSpec`` entry for a tool, as LlamaIndex's
+    ``tools_to_converse_tools`` builds it, derived once per tool; treat it as read-only."""
+    kept = _kept_converse.get(id(metadata))
+    if kept is not None and kept[0] is metadata:
+        return kept[1]
+    spec = {
+        "toolSpec": {
+            "name": metadata.name,
+            "description": metadata.description,
+            "inputSchema": {"json": metadata.get_parameters_dict()},
+        }
+    }
+    if metadata.fn_schema is not None:
+        _kept_converse[id(metadata)] = (metadata, spec)
+        if len(_kept_converse) > _MAX_KEPT:
+            _kept_converse.popitem(last=False)
     return spec

@@ -9,6 +9,8 @@ ConverseStream sends (messageStart, contentBlockStart/Delta/Stop, messageStop, m
 
 import json
 import struct
+import select
+import socket
 import threading
 import zlib
 from collections import deque
@@ -119,6 +121,23 @@ class Silence:
 
 
 @dataclass
+class Gathered:
+    """Hold the reply until ``count`` requests are open at once (then stream ``frames``);
+    a request still waiting after 30 s gets a 503, so a capped client fails visibly."""
+
+    count: int
+    frames: list[bytes]
+
+
+@dataclass
+class Trickle:
+    """Send ``frames`` one every ``gap`` seconds; note when the caller went away."""
+
+    frames: list[bytes]
+    gap: float = 0.05
+
+
+@dataclass
 class Recorded:
     path: str
     body: dict = field(default_factory=dict)
@@ -137,6 +156,24 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(behaviour, Silence):
             self.server.released.wait(timeout=30)
             return
+        if isinstance(behaviour, Gathered):
+            with self.server.gathering:
+                self.server.open_now += 1
+                self.server.most_open = max(self.server.most_open, self.server.open_now)
+                self.server.gathering.notify_all()
+                gathered = self.server.gathering.wait_for(lambda: self.server.most_open >= behaviour.count, 30)
+            try:
+                if not gathered:
+                    self._send_json(503, {"message": "not all streams opened"}, {"x-amzn-ErrorType": "ServiceUnavailableException:"})
+                    return
+                self._send_stream(behaviour.frames)
+            finally:
+                with self.server.gathering:
+                    self.server.open_now -= 1
+            return
+        if isinstance(behaviour, Trickle):
+            self._send_stream(behaviour.frames, gap=behaviour.gap)
+            return
         if isinstance(behaviour, Error):
             error_type = f"{behaviour.code}:http://internal.amazon.com/coral/com.amazon.bedrock/"
             self._send_json(behaviour.status, {"message": behaviour.message}, {"x-amzn-ErrorType": error_type})
@@ -144,14 +181,31 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.endswith("/converse"):
             self._send_json(200, CONVERSE_REPLY)
             return
-        payload = b"".join(behaviour.frames)
+        self._send_stream(behaviour.frames)
+
+    def _send_stream(self, frames: list[bytes], gap: float = 0.0) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/vnd.amazon.eventstream")
         self.send_header("x-amzn-RequestId", "00000000-0000-0000-0000-000000000000")
-        self.send_header("Content-Length", str(len(payload)))
+        if not gap:
+            self.send_header("Content-Length", str(sum(len(frame) for frame in frames)))
+            self.end_headers()
+            self.wfile.write(b"".join(frames))
+            return
+        # Paced, as Bedrock streams: one chunk (of chunked transfer encoding) per event.
+        self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        self.wfile.write(payload)
-
+        try:
+            for frame in frames:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
+                self.wfile.flush()
+                # The model's pace; a caller that closed its end (FIN) has left.
+                if select.select([self.connection], [], [], gap)[0] and not self.connection.recv(1, socket.MSG_PEEK):
+                    self.server.caller_left.set()
+                    return
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self.server.caller_left.set()
 
     def _send_json(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
         payload = json.dumps(body).encode()
@@ -173,6 +227,10 @@ class FakeBedrock(ThreadingHTTPServer):
         self.script: deque = deque()
         self.requests: list[Recorded] = []
         self.released = threading.Event()
+        self.caller_left = threading.Event()
+        self.gathering = threading.Condition()
+        self.open_now = 0
+        self.most_open = 0
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 
     def start(self) -> "FakeBedrock":

@@ -131,3 +131,19 @@ class _Protocol:
 
     def resume_reading(self) -> None:
         pass
+
+
+def test_bedrock_converse_calls_the_helper_that_is_replaced_with_the_sync_client():
+    from llama_index.llms.bedrock_converse import base
+
+    assert base.HAS_AIOBOTO3 is False  # aiobotocore cannot be installed beside the pinned botocore
+    for method in (base.BedrockConverse.astream_chat, base.BedrockConverse.achat):
+        assert "converse_with_retry_async(" in inspect.getsource(method)
+
+
+def test_the_event_stream_keeps_the_raw_response_a_hang_up_closes():
+    from botocore.eventstream import EventStream
+    from urllib3.response import HTTPResponse
+
+    assert "_raw_stream" in inspect.getsource(EventStream.__init__)
+    assert "_sock_shutdown" in inspect.getsource(HTTPResponse.__init__)

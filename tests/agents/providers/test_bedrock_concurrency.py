@@ -1,0 +1,78 @@
+"""Bedrock without a cap: many streams open at once, and a stream nobody reads is closed."""
+
+import asyncio
+import time
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.utils import timezone
+from llama_index.core.base.llms.types import ChatMessage, MessageRole
+
+from agents.answering import Answered, answer_turn
+from agents.caller import CallerContext
+from agents.events import TextDelta
+from agents.providers import GenerationParams
+from agents.providers.bedrock import BedrockProvider
+from agents.runner import Turn
+from conversations.services import ConversationRecord
+from tests.agents.providers.fake_bedrock import Gathered, Trickle, text_turn
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+STREAMS = 32
+
+
+def test_32_simultaneous_streams_are_all_open_upstream_at_once(bedrock_endpoint):
+    bedrock_endpoint.script.extend(Gathered(STREAMS, text_turn("Hello", " there.")) for _ in range(STREAMS))
+    provider = BedrockProvider.from_settings()
+
+    async def one(index: int) -> str:
+        record = ConversationRecord(
+            completion_id=f"chatcmpl-bedrock-{index}",
+            channel="api",
+            provider=provider.name,
+            model=provider.model,
+            streamed=True,
+            started_at=timezone.now(),
+            messages=[("user", "hello")],
+        )
+        turn = Turn(messages=[ChatMessage(role=MessageRole.USER, content="hello")], caller=CallerContext())
+        text = ""
+        async for event in answer_turn(
+            turn, provider=provider, params=GenerationParams(), record=record, started=time.perf_counter(), fallbacks=()
+        ):
+            if isinstance(event, TextDelta):
+                text += event.text
+            assert not isinstance(event, Answered) or event.reason == "stop"
+        return text
+
+    async def all_at_once() -> list[str]:
+        return await asyncio.gather(*(one(index) for index in range(STREAMS)))
+
+    texts = async_to_sync(all_at_once)()
+
+    # Each reply was held back until all 32 requests were open at the endpoint together.
+    assert bedrock_endpoint.most_open == STREAMS
+    assert texts == ["Hello there."] * STREAMS
+
+
+def test_a_stream_nobody_reads_any_more_is_closed_upstream(bedrock_endpoint):
+    bedrock_endpoint.script.append(Trickle(text_turn(*[f" word{n}" for n in range(400)]), gap=0.05))
+    llm = BedrockProvider.from_settings().llm(GenerationParams())
+
+    async def read_two_then_hang_up() -> list[str]:
+        stream = await llm.astream_chat([ChatMessage(role=MessageRole.USER, content="tell me everything")])
+        deltas = []
+        async for chunk in stream:
+            if chunk.delta:
+                deltas.append(chunk.delta)
+            if len(deltas) == 2:
+                break
+        await stream.aclose()
+        return deltas
+
+    deltas = async_to_sync(read_two_then_hang_up)()
+
+    assert deltas == [" word0", " word1"]
+    # 400 words at 50 ms would take 20 s; the endpoint notices the closed stream long before.
+    assert bedrock_endpoint.caller_left.wait(timeout=10), "the Bedrock stream was read on after the hang-up"
