@@ -137,8 +137,11 @@ def test_bedrock_converse_calls_the_helper_that_is_replaced_with_the_sync_client
     from llama_index.llms.bedrock_converse import base
 
     assert base.HAS_AIOBOTO3 is False  # aiobotocore cannot be installed beside the pinned botocore
-    for method in (base.BedrockConverse.astream_chat, base.BedrockConverse.achat):
-        assert "converse_with_retry_async(" in inspect.getsource(method)
+    source = inspect.getsource(base.BedrockConverse)
+    for method in ("async def astream_chat(", "async def achat("):
+        body = source[source.index(method):]
+        body = body[: body.index("\n    def ", 1) if "\n    def " in body[1:] else len(body)]
+        assert "converse_with_retry_async(" in body, method
 
 
 def test_the_event_stream_keeps_the_raw_response_a_hang_up_closes():
