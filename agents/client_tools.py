@@ -47,14 +47,3 @@ class ClientTool(AsyncBaseTool):
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
-
-def client_tools_from_request(specs: list[dict]) -> list[ClientTool]:
-    """Build tools from validated OpenAI ``tools`` entries."""
-    return [
-        ClientTool(
-            name=spec["function"]["name"],
-            description=spec["function"].get("description", ""),
-            parameters=spec["function"].get("parameters") or {},
-        )
-        for spec in specs
-    ]

@@ -22,6 +22,7 @@ from django.conf import settings
 
 from agents import language
 from agents.caller import CallerContext, ConversationRef
+from api.request import CallerClaims
 from bank.phones import phone_normalize
 from fintalk import errors
 
@@ -35,36 +36,24 @@ class CallInfo:
     external_call_id: str
 
 
-def _dig(data: dict, *path: str) -> object:
-    for key in path:
-        if not isinstance(data, dict):
-            return None
-        data = data.get(key)
-    return data
-
-
-def call_info(data: dict) -> CallInfo:
-    call = data.get("call")
-    if isinstance(call, dict):
-        call_id = call.get("id") or call.get("callId") or ""
-        return CallInfo(channel="vapi", external_call_id=str(call_id)[:128])
+def call_info(claims: CallerClaims) -> CallInfo:
+    if claims.from_vapi:
+        return CallInfo(channel="vapi", external_call_id=claims.call_id[:128])
     return CallInfo(channel="api", external_call_id="")
 
 
-def _asserted_number(data: dict) -> str | None:
+def _asserted_number(claims: CallerClaims) -> str | None:
     region = settings.PHONE_DEFAULT_REGION
-    explicit = data.get("phone_number")
-    if explicit:
+    if explicit := claims.phone_number:
         phone = phone_normalize(explicit, region=region)
         if phone is None:
             raise errors.InvalidRequest(
                 f"phone_number {explicit!r} is not a phone number.", param="phone_number"
             )
         return phone
-    for path in (("customer", "number"), ("call", "customer", "number")):
-        raw = _dig(data, *path)
+    for raw in claims.customer_numbers:
         # Vapi sends "anonymous" or SIP URIs for withheld numbers: no identity then.
-        if isinstance(raw, str) and (phone := phone_normalize(raw, region=region)):
+        if phone := phone_normalize(raw, region=region):
             return phone
     return None
 
@@ -77,34 +66,33 @@ def _claimed_number(user_texts: list[str]) -> str | None:
     return None
 
 
-def conversation_key(data: dict, *, header: str, asserted_phone: str | None) -> str | None:
+def conversation_key(claims: CallerClaims, *, asserted_phone: str | None) -> str | None:
     """The conversation's identity within its API key (see the module's docstring)."""
-    if call_id := call_info(data).external_call_id:
+    if call_id := call_info(claims).external_call_id:
         return f"call:{call_id}"
-    if header := header.strip():
+    if header := claims.conversation_header.strip():
         if len(header) > _LONGEST_CONVERSATION_ID:
             raise errors.InvalidRequest(
                 f"The {CONVERSATION_HEADER} header is longer than "
                 f"{_LONGEST_CONVERSATION_ID} characters."
             )
         return f"id:{header}"
-    user = data.get("user")
-    if isinstance(user, str) and user.strip():
-        return f"user:{user.strip()}"
+    if user := claims.user.strip():
+        return f"user:{user}"
     return f"phone:{asserted_phone}" if asserted_phone else None
 
 
 def caller_from_request(
-    data: dict,
+    claims: CallerClaims,
     *,
     trusted: bool,
     user_texts: list[str],
     api_key_id: int | None = None,
-    conversation_header: str = "",
 ) -> CallerContext:
-    asserted = _asserted_number(data)
+    """The caller of a request, from its ``claims``, for an API key (``trusted`` or not)."""
+    asserted = _asserted_number(claims)
     vouched = asserted if trusted else None
-    key = conversation_key(data, header=conversation_header, asserted_phone=vouched)
+    key = conversation_key(claims, asserted_phone=vouched)
     return CallerContext(
         phone=vouched or asserted or _claimed_number(user_texts),
         asserted=vouched is not None,

@@ -4,6 +4,8 @@ import json
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock, ToolCallBlock
 
+from api.request import Message
+
 _ROLES = {
     "system": MessageRole.SYSTEM,
     "developer": MessageRole.SYSTEM,
@@ -21,29 +23,21 @@ def _arguments(raw: str) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def to_chat_message(message: dict) -> ChatMessage:
-    role = _ROLES[message["role"]]
-    content = message.get("content") or ""
+def to_chat_message(message: Message) -> ChatMessage:
+    role = _ROLES[message.role]
+    content = message.content or ""
     blocks: list = [TextBlock(text=content)] if content else []
-    for call in message.get("tool_calls") or []:
+    for call in message.tool_calls:
         blocks.append(
-            ToolCallBlock(
-                tool_call_id=call["id"],
-                tool_name=call["function"]["name"],
-                tool_kwargs=_arguments(call["function"]["arguments"]),
-            )
+            ToolCallBlock(tool_call_id=call.id, tool_name=call.name, tool_kwargs=_arguments(call.arguments))
         )
-    extra = {"tool_call_id": message["tool_call_id"]} if message.get("tool_call_id") else {}
-    if message.get("name"):
-        extra["name"] = message["name"]
+    extra = {"tool_call_id": message.tool_call_id} if message.tool_call_id else {}
+    if message.name:
+        extra["name"] = message.name
     return ChatMessage(role=role, blocks=blocks, additional_kwargs=extra)
 
 
-def transcript_entry(message: dict) -> tuple[str, str]:
+def transcript_entry(message: Message) -> tuple[str, str]:
     """(role, text) for the conversation log; tool calls written out inline."""
-    text = message.get("content") or ""
-    calls = [
-        f"[calls {call['function']['name']}({call['function']['arguments']})]"
-        for call in message.get("tool_calls") or []
-    ]
-    return message["role"], " ".join(part for part in (text, *calls) if part)
+    calls = [f"[calls {call.name}({call.arguments})]" for call in message.tool_calls]
+    return message.role, " ".join(part for part in (message.content or "", *calls) if part)

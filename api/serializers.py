@@ -1,34 +1,108 @@
-"""Validation of OpenAI Chat Completions requests.
+"""Validation of chat requests, ending in one typed ``api.request.ChatRequest``.
 
 Unknown fields are ignored, never rejected: Vapi adds ``call``, ``customer``,
-``phoneNumber``, ``metadata`` and more.
+``phoneNumber``, ``metadata`` and more. Known fields are checked for their JSON type
+(no silent coercion of ``123`` into ``"123"`` or ``"yes"`` into ``true``), and text is
+cleaned of what the database or an upstream cannot take (``fintalk.text``).
 """
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from agents.providers import GenerationParams
+from api.request import (
+    CallerClaims,
+    ChatRequest,
+    ClientToolSpec,
+    Message,
+    ResponseFormat,
+    ToolCallIn,
+)
+from fintalk.text import text_sanitise
+
 _TEXT_PART = {
     "type": "object",
-    "properties": {"type": {"type": "string", "enum": ["text"]}, "text": {"type": "string"}},
-    "required": ["text"],
+    "properties": {
+        "type": {"type": "string", "enum": ["text", "refusal"]},
+        "text": {"type": "string"},
+        "refusal": {"type": "string"},
+    },
 }
 
 ROLES = ("system", "developer", "user", "assistant", "tool")
+TOOL_CHOICES = ("none", "auto", "required")
+RESPONSE_FORMATS = ("text", "json_object", "json_schema")
+_FUNCTION_NAME = RegexValidator(r"^[A-Za-z0-9_-]{1,64}$", "must be 1 to 64 letters, digits, _ or -.")
+_CONVERSATION_ID = RegexValidator(r"^[A-Za-z0-9._:-]{1,128}$", "must be 1 to 128 letters, digits, . _ : or -.")
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string only (DRF's CharField turns numbers into strings), cleaned."""
+
+    default_error_messages = {"invalid": "must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(text_sanitise(data))
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """``true`` or ``false`` only (DRF's BooleanField also takes "yes", 1, "on"...)."""
+
+    default_error_messages = {"invalid": "must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    default_error_messages = {"invalid": "must be an integer."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictFloatField(serializers.FloatField):
+    default_error_messages = {"invalid": "must be a number."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictDictField(serializers.DictField):
+    """A JSON object, kept as it came (its contents are checked by whoever reads them)."""
+
+    default_error_messages = {"not_a_dict": "must be an object."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            self.fail("not_a_dict", input_type=type(data).__name__)
+        return data
 
 
 @extend_schema_field(
     {"oneOf": [{"type": "string"}, {"type": "array", "items": _TEXT_PART}], "nullable": True}
 )
 class ContentField(serializers.Field):
-    """A message's content: a string, a list of text parts, or null."""
+    """A message's content: a string, a list of text (or refusal) parts, or null."""
 
     default_error_messages = {
         "invalid": "must be a string or a list of text parts.",
         "part": "content part {index} must be an object like {{\"type\": \"text\", \"text\": \"...\"}}.",
-        "part_type": "content part {index} has type {type!r}; only text parts are supported.",
+        "part_type": "content part {index} has type {type!r}; only text and refusal parts are supported.",
         "too_long": "is {length} characters long; the limit is {limit} (FINTALK_MAX_MESSAGE_CHARS).",
     }
+    # The key holding each part type's text.
+    _PART_TEXT = {"text": "text", "refusal": "refusal"}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("allow_null", True)
@@ -39,7 +113,7 @@ class ContentField(serializers.Field):
         text = self._text(data)
         if len(text) > settings.MAX_MESSAGE_CHARS:
             self.fail("too_long", length=len(text), limit=settings.MAX_MESSAGE_CHARS)
-        return text
+        return text_sanitise(text)
 
     def _text(self, data) -> str:
         if isinstance(data, str):
@@ -48,13 +122,15 @@ class ContentField(serializers.Field):
             self.fail("invalid")
         texts = []
         for index, part in enumerate(data):
-            if not isinstance(part, dict) or not isinstance(part.get("text", None), str):
-                if isinstance(part, dict) and part.get("type") not in (None, "text"):
-                    self.fail("part_type", index=index, type=part.get("type"))
+            if not isinstance(part, dict):
                 self.fail("part", index=index)
-            if part.get("type", "text") != "text":
-                self.fail("part_type", index=index, type=part.get("type"))
-            texts.append(part["text"])
+            kind = part.get("type", "text")
+            key = self._PART_TEXT.get(kind) if isinstance(kind, str) else None
+            if key is None:
+                self.fail("part_type", index=index, type=kind)
+            if not isinstance(part.get(key), str):
+                self.fail("part", index=index)
+            texts.append(part[key])
         return "".join(texts)
 
     def to_representation(self, value):
@@ -62,12 +138,12 @@ class ContentField(serializers.Field):
 
 
 class ToolCallFunctionSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=64)
-    arguments = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    name = StrictCharField(max_length=64)
+    arguments = StrictCharField(allow_blank=True, trim_whitespace=False)
 
 
 class AssistantToolCallSerializer(serializers.Serializer):
-    id = serializers.CharField(max_length=128)
+    id = StrictCharField(max_length=128)
     type = serializers.ChoiceField(choices=["function"], default="function")
     function = ToolCallFunctionSerializer()
 
@@ -75,13 +151,16 @@ class AssistantToolCallSerializer(serializers.Serializer):
 class MessageSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=ROLES)
     content = ContentField()
-    name = serializers.CharField(required=False, max_length=64)
-    tool_calls = AssistantToolCallSerializer(many=True, required=False)
-    tool_call_id = serializers.CharField(required=False, max_length=128)
+    name = StrictCharField(required=False, max_length=64)
+    tool_calls = AssistantToolCallSerializer(many=True, required=False, allow_null=True)
+    tool_call_id = StrictCharField(required=False, max_length=128)
+    refusal = StrictCharField(required=False, allow_null=True, allow_blank=True)
 
     def validate(self, attrs):
         role = attrs["role"]
         if role == "assistant":
+            if attrs.get("content") is None and attrs.get("refusal"):
+                attrs["content"] = attrs["refusal"]
             if attrs.get("content") is None and not attrs.get("tool_calls"):
                 raise serializers.ValidationError(
                     {"content": "An assistant message needs content or tool_calls."}
@@ -92,11 +171,25 @@ class MessageSerializer(serializers.Serializer):
             raise serializers.ValidationError({"tool_call_id": "A tool message needs tool_call_id."})
         return attrs
 
+    @staticmethod
+    def message(attrs: dict) -> Message:
+        return Message(
+            role=attrs["role"],
+            content=attrs.get("content"),
+            name=attrs.get("name", ""),
+            tool_calls=tuple(
+                ToolCallIn(id=call["id"], name=call["function"]["name"], arguments=call["function"]["arguments"])
+                for call in attrs.get("tool_calls") or ()
+            ),
+            tool_call_id=attrs.get("tool_call_id", ""),
+        )
+
 
 class FunctionSpecSerializer(serializers.Serializer):
-    name = serializers.RegexField(r"^[A-Za-z0-9_-]{1,64}$", max_length=64)
-    description = serializers.CharField(required=False, allow_blank=True)
-    parameters = serializers.DictField(required=False)
+    name = StrictCharField(max_length=64, validators=[_FUNCTION_NAME])
+    description = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
+    parameters = StrictDictField(required=False)
+    strict = StrictBooleanField(required=False, allow_null=True)
 
 
 class ToolSpecSerializer(serializers.Serializer):
@@ -105,7 +198,27 @@ class ToolSpecSerializer(serializers.Serializer):
 
 
 class StreamOptionsSerializer(serializers.Serializer):
-    include_usage = serializers.BooleanField(required=False, default=False)
+    include_usage = StrictBooleanField(required=False, allow_null=True, default=False)
+
+
+class JsonSchemaFormatSerializer(serializers.Serializer):
+    name = StrictCharField(max_length=64)
+    schema = StrictDictField(required=False)
+    strict = StrictBooleanField(required=False, allow_null=True)
+    description = StrictCharField(required=False, allow_blank=True)
+
+
+class ResponseFormatSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(
+        choices=RESPONSE_FORMATS,
+        error_messages={"invalid_choice": "{input!r} is not a response format: use text, json_object or json_schema."},
+    )
+    json_schema = JsonSchemaFormatSerializer(required=False)
+
+    def validate(self, attrs):
+        if attrs["type"] == "json_schema" and not attrs.get("json_schema"):
+            raise serializers.ValidationError({"json_schema": "A json_schema response format needs json_schema."})
+        return attrs
 
 
 @extend_schema_field(
@@ -122,74 +235,168 @@ class StopField(serializers.Field):
 
     def to_internal_value(self, data):
         if isinstance(data, str):
-            return (data,)
+            return (text_sanitise(data),)
         if isinstance(data, list) and len(data) <= 4 and all(isinstance(s, str) for s in data):
-            return tuple(data)
+            return tuple(text_sanitise(s) for s in data)
         self.fail("invalid")
 
     def to_representation(self, value):
         return list(value)
 
 
-class ChatCompletionRequestSerializer(serializers.Serializer):
-    model = serializers.CharField(required=False, allow_blank=True, max_length=256)
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "enum": list(TOOL_CHOICES)},
+            {
+                "type": "object",
+                "properties": {
+                    "type": {"type": "string", "enum": ["function"]},
+                    "function": {
+                        "type": "object",
+                        "properties": {"name": {"type": "string"}},
+                        "required": ["name"],
+                    },
+                },
+                "required": ["type", "function"],
+            },
+        ],
+        "nullable": True,
+    }
+)
+class ToolChoiceField(serializers.Field):
+    """``tool_choice``: one of TOOL_CHOICES, or a named function (returned as its name)."""
+
+    default_error_messages = {
+        "invalid": 'must be "none", "auto", "required" or {{"type": "function", "function": {{"name": ...}}}}.'
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and data in TOOL_CHOICES:
+            return data
+        if isinstance(data, dict) and data.get("type") == "function":
+            function = data.get("function")
+            name = function.get("name") if isinstance(function, dict) else None
+            if isinstance(name, str) and name:
+                return name
+        self.fail("invalid")
+
+    def to_representation(self, value):
+        return value
+
+
+class _IdentityFields(serializers.Serializer):
+    """Who is calling (used only as api.identity allows)."""
+
+    phone_number = StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=32)
+
+
+def _dig_string(data, *path: str) -> str:
+    for key in path:
+        if not isinstance(data, dict):
+            return ""
+        data = data.get(key)
+    return text_sanitise(data)[:256] if isinstance(data, str) else ""
+
+
+def _params(attrs: dict) -> GenerationParams:
+    return GenerationParams(
+        temperature=attrs.get("temperature"),
+        top_p=attrs.get("top_p"),
+        max_tokens=attrs.get("max_tokens") or attrs.get("max_completion_tokens"),
+        stop=attrs.get("stop") or (),
+    )
+
+
+class _SamplingFields(_IdentityFields):
+    temperature = StrictFloatField(required=False, allow_null=True, min_value=0, max_value=2)
+    top_p = StrictFloatField(required=False, allow_null=True, min_value=0, max_value=1)
+    max_tokens = StrictIntegerField(required=False, allow_null=True, min_value=1)
+
+
+class ChatCompletionRequestSerializer(_SamplingFields):
+    """``POST …/chat/completions``; ``chat_request()`` gives the typed request."""
+
+    model = StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=256)
     messages = MessageSerializer(many=True, allow_empty=False, max_length=settings.MAX_MESSAGES)
-    stream = serializers.BooleanField(required=False, default=True)
+    stream = StrictBooleanField(required=False, allow_null=True, default=None)
     stream_options = StreamOptionsSerializer(required=False, allow_null=True)
-    temperature = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=2)
-    top_p = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
-    max_tokens = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    max_completion_tokens = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    max_completion_tokens = StrictIntegerField(required=False, allow_null=True, min_value=1)
     stop = StopField(required=False, allow_null=True)
-    n = serializers.IntegerField(required=False, allow_null=True)
-    user = serializers.CharField(required=False, allow_blank=True, max_length=256)
-    tools = ToolSpecSerializer(many=True, required=False, max_length=settings.MAX_TOOLS)
-    tool_choice = serializers.JSONField(required=False, allow_null=True)
-    # Identity and call context (asserted only by trusted-channel keys: api/identity.py).
-    phone_number = serializers.CharField(required=False, allow_blank=True, max_length=32)
-    customer = serializers.DictField(required=False, allow_null=True)
-    call = serializers.DictField(required=False, allow_null=True)
+    n = StrictIntegerField(required=False, allow_null=True)
+    user = StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=256)
+    tools = ToolSpecSerializer(many=True, required=False, allow_null=True, max_length=settings.MAX_TOOLS)
+    tool_choice = ToolChoiceField(required=False, allow_null=True)
+    parallel_tool_calls = StrictBooleanField(required=False, allow_null=True)
+    response_format = ResponseFormatSerializer(required=False, allow_null=True)
+    customer = StrictDictField(required=False, allow_null=True)
+    call = StrictDictField(required=False, allow_null=True)
 
     def validate_n(self, value):
         if value not in (None, 1):
             raise serializers.ValidationError("Only n=1 is supported.")
         return value
 
-    def validate_tool_choice(self, value):
-        if value in (None, "none", "auto", "required"):
-            return value
-        name = value.get("function", {}).get("name") if isinstance(value, dict) else None
-        if isinstance(value, dict) and value.get("type") == "function" and isinstance(name, str):
-            return name
-        raise serializers.ValidationError(
-            'Use "none", "auto", "required" or {"type": "function", "function": {"name": ...}}.'
-        )
-
     def validate(self, attrs):
         if not any(message["role"] in ("user", "tool") for message in attrs["messages"]):
             raise serializers.ValidationError(
                 {"messages": "Include at least one user message: there is nothing to answer."}
             )
-        names = [tool["function"]["name"] for tool in attrs.get("tools", [])]
+        names = [tool["function"]["name"] for tool in attrs.get("tools") or ()]
         if len(names) != len(set(names)):
             raise serializers.ValidationError({"tools": "Tool names must be unique."})
         choice = attrs.get("tool_choice")
-        if choice not in (None, "none", "auto", "required") and choice not in names:
-            raise serializers.ValidationError(
-                {"tool_choice": f"No tool named {choice!r} in tools."}
-            )
+        if choice not in (None, *TOOL_CHOICES) and choice not in names:
+            raise serializers.ValidationError({"tool_choice": f"No tool named {choice!r} in tools."})
         if choice == "required" and not names:
             attrs["tool_choice"] = None
-        if attrs.get("max_completion_tokens") and not attrs.get("max_tokens"):
-            attrs["max_tokens"] = attrs["max_completion_tokens"]
         return attrs
 
-
-class _SamplingFields(serializers.Serializer):
-    temperature = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=2)
-    top_p = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
-    max_tokens = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    phone_number = serializers.CharField(required=False, allow_blank=True, max_length=32)
+    def chat_request(self, *, conversation_header: str = "") -> ChatRequest:
+        """The validated request as a ``ChatRequest`` (call ``is_valid`` first)."""
+        attrs = self.validated_data
+        call = attrs.get("call")
+        response_format = attrs.get("response_format")
+        return ChatRequest(
+            messages=tuple(MessageSerializer.message(m) for m in attrs["messages"]),
+            model=attrs.get("model") or "",
+            stream=attrs.get("stream"),
+            include_usage=bool((attrs.get("stream_options") or {}).get("include_usage")),
+            params=_params(attrs),
+            tools=tuple(
+                ClientToolSpec(
+                    name=tool["function"]["name"],
+                    description=tool["function"].get("description", ""),
+                    parameters=tool["function"].get("parameters") or {},
+                )
+                for tool in attrs.get("tools") or ()
+            ),
+            tool_choice=attrs.get("tool_choice"),
+            parallel_tool_calls=attrs.get("parallel_tool_calls") is not False,
+            response_format=ResponseFormat(
+                type=response_format["type"],
+                schema=(response_format.get("json_schema") or {}).get("schema"),
+                name=(response_format.get("json_schema") or {}).get("name", ""),
+                strict=bool((response_format.get("json_schema") or {}).get("strict")),
+            )
+            if response_format
+            else None,
+            claims=CallerClaims(
+                phone_number=attrs.get("phone_number") or "",
+                customer_numbers=tuple(
+                    number
+                    for number in (
+                        _dig_string(attrs, "customer", "number"),
+                        _dig_string(call, "customer", "number"),
+                    )
+                    if number
+                ),
+                from_vapi=isinstance(call, dict),
+                call_id=_dig_string(call, "id") or _dig_string(call, "callId"),
+                user=attrs.get("user") or "",
+                conversation_header=conversation_header,
+            ),
+        )
 
 
 class ChatStreamRequestSerializer(_SamplingFields):
@@ -197,20 +404,62 @@ class ChatStreamRequestSerializer(_SamplingFields):
 
     messages = MessageSerializer(many=True, allow_empty=False, max_length=settings.MAX_MESSAGES)
 
+    def validate(self, attrs):
+        if not any(message["role"] in ("user", "tool") for message in attrs["messages"]):
+            raise serializers.ValidationError(
+                {"messages": "Include at least one user message: there is nothing to answer."}
+            )
+        return attrs
+
+    def chat_request(self, *, conversation_header: str = "") -> ChatRequest:
+        attrs = self.validated_data
+        return ChatRequest(
+            messages=tuple(MessageSerializer.message(m) for m in attrs["messages"]),
+            stream=True,
+            params=_params(attrs),
+            claims=CallerClaims(
+                phone_number=attrs.get("phone_number") or "", conversation_header=conversation_header
+            ),
+        )
+
 
 class SessionChatRequestSerializer(_SamplingFields):
     """``POST /api/llm/chat/session/stream``: one message; the server keeps the history."""
 
-    session_id = serializers.RegexField(r"^[A-Za-z0-9._:-]{1,128}$")
-    message = serializers.CharField(max_length=settings.MAX_MESSAGE_CHARS, trim_whitespace=False)
-    system_prompt = serializers.CharField(
-        required=False, allow_blank=True, max_length=settings.MAX_MESSAGE_CHARS
+    session_id = StrictCharField(validators=[_CONVERSATION_ID])
+    message = StrictCharField(max_length=settings.MAX_MESSAGE_CHARS, trim_whitespace=False)
+    system_prompt = StrictCharField(
+        required=False, allow_blank=True, max_length=settings.MAX_MESSAGE_CHARS, trim_whitespace=False
     )
 
+    def chat_request(self, *, history: list[Message]) -> ChatRequest:
+        """The request: the system prompt, the kept ``history``, then this message."""
+        attrs = self.validated_data
+        system = [Message("system", attrs["system_prompt"])] if attrs.get("system_prompt") else []
+        return ChatRequest(
+            messages=(*system, *history, Message("user", attrs["message"])),
+            stream=True,
+            params=_params(attrs),
+            claims=CallerClaims(
+                phone_number=attrs.get("phone_number") or "",
+                conversation_header=f"session:{attrs['session_id']}",
+            ),
+        )
 
-class AgentQueryRequestSerializer(serializers.Serializer):
+
+class AgentQueryRequestSerializer(_IdentityFields):
     """``POST /api/agent/query/``: one question, one JSON answer."""
 
-    query = serializers.CharField(max_length=settings.MAX_MESSAGE_CHARS)
-    phone_number = serializers.CharField(required=False, allow_blank=True, max_length=32)
-    conversation_id = serializers.RegexField(r"^[A-Za-z0-9._:-]{1,128}$", required=False)
+    query = StrictCharField(max_length=settings.MAX_MESSAGE_CHARS)
+    conversation_id = StrictCharField(required=False, validators=[_CONVERSATION_ID])
+
+    def chat_request(self) -> ChatRequest:
+        attrs = self.validated_data
+        return ChatRequest(
+            messages=(Message("user", attrs["query"]),),
+            stream=False,
+            claims=CallerClaims(
+                phone_number=attrs.get("phone_number") or "",
+                conversation_header=attrs.get("conversation_id", ""),
+            ),
+        )

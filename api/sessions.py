@@ -14,26 +14,25 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 
 from agents.providers import provider_configured
 from api.base import AsyncAPIView
 from api.chat_page import chat_page_authenticate, chat_page_identity_check, is_chat_page_request
-from api.completions import collect, start_completion, streaming_response
+from api.completions import start_completion
+from api.framing import AgentQueryJson
 from api.identity import CONVERSATION_HEADER
 from api.models import ApiKey
 from api.openapi import SSE_EVENT_SCHEMA, errors as error_responses
+from api.reply import reply_response
+from api.request import ChatRequest, Message
 from api.serializers import (
     AgentQueryRequestSerializer,
-    ChatCompletionRequestSerializer,
     ChatStreamRequestSerializer,
     SessionChatRequestSerializer,
 )
 from api.sse import ContentEventWriter
-
-_SAMPLING = ("temperature", "top_p", "max_tokens")
 
 SSE_RESPONSES = {
     (200, "text/event-stream"): OpenApiResponse(
@@ -48,44 +47,30 @@ def _history_key(api_key: ApiKey, session_id: str) -> str:
     return f"fintalk:session:{api_key.prefix}:{session_id}"
 
 
-def _completion_request(messages: list[dict], fields: dict, *, stream: bool) -> dict:
-    """Validate an OpenAI-shaped request built from a front-end request."""
-    body = {"messages": messages, "stream": stream, **{k: fields[k] for k in _SAMPLING if k in fields}}
-    serializer = ChatCompletionRequestSerializer(data=body)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-async def _stream(view: AsyncAPIView, request, data: dict, raw: dict, *, conversation: str, on_answered=None):
-    completion = start_completion(
-        data,
-        raw,
-        api_key=view.api_key,
-        provider=provider_configured(),
-        started=view.started,
-        conversation_header=conversation,
-    )
-    return await streaming_response(completion, framing=ContentEventWriter(), on_answered=on_answered)
-
-
 class _FrontEndView(AsyncAPIView):
-    def validated(self, request, serializer_class) -> tuple[dict, dict]:
+    def validated(self, request, serializer_class):
+        """The request's serializer, validated (``self.started`` marks its arrival)."""
         self.started = time.perf_counter()
-        raw = self.request_data(request)
-        serializer = serializer_class(data=raw)
+        serializer = serializer_class(data=self.request_data(request))
         serializer.is_valid(raise_exception=True)
-        identity = {"phone_number": raw["phone_number"]} if raw.get("phone_number") else {}
-        return serializer.validated_data, identity
+        return serializer
+
+    def completion(self, chat: ChatRequest):
+        return start_completion(
+            chat,
+            stream=bool(chat.stream),
+            api_key=self.api_key,
+            provider=provider_configured(),
+            started=self.started,
+        )
 
 
 class ChatStreamView(_FrontEndView):
     @extend_schema(request=ChatStreamRequestSerializer, responses=SSE_RESPONSES)
     async def post(self, request):
-        fields, identity = self.validated(request, ChatStreamRequestSerializer)
-        data = _completion_request(fields["messages"], fields, stream=True)
-        return await _stream(
-            self, request, data, identity, conversation=request.headers.get(CONVERSATION_HEADER, "")
-        )
+        serializer = self.validated(request, ChatStreamRequestSerializer)
+        chat = serializer.chat_request(conversation_header=request.headers.get(CONVERSATION_HEADER, ""))
+        return await reply_response(self.completion(chat), ContentEventWriter())
 
 
 class SessionChatStreamView(_FrontEndView):
@@ -100,16 +85,16 @@ class SessionChatStreamView(_FrontEndView):
 
     @extend_schema(request=SessionChatRequestSerializer, responses=SSE_RESPONSES)
     async def post(self, request):
-        fields, identity = self.validated(request, SessionChatRequestSerializer)
+        serializer = self.validated(request, SessionChatRequestSerializer)
         if self.via_chat_page:
-            chat_page_identity_check(identity.get("phone_number"))
-        key = _history_key(self.api_key, fields["session_id"])
+            chat_page_identity_check(serializer.validated_data.get("phone_number"))
+        key = _history_key(self.api_key, serializer.validated_data["session_id"])
+        # Written only by this view, from validated requests and answers.
         history: list[dict] = await cache.aget(key) or []
-        system = [{"role": "system", "content": fields["system_prompt"]}] if fields.get("system_prompt") else []
-        question = {"role": "user", "content": fields["message"]}
-        data = _completion_request([*system, *history, question], fields, stream=True)
+        chat = serializer.chat_request(history=[Message(m["role"], m["content"]) for m in history])
 
         async def remember(answer: str) -> None:
+            question = {"role": "user", "content": chat.messages[-1].content}
             turns = [*history, question, {"role": "assistant", "content": answer}]
             await cache.aset(
                 key,
@@ -117,14 +102,7 @@ class SessionChatStreamView(_FrontEndView):
                 timeout=settings.SESSION_HISTORY_TTL_SECONDS,
             )
 
-        return await _stream(
-            self,
-            request,
-            data,
-            identity,
-            conversation=f"session:{fields['session_id']}",
-            on_answered=remember,
-        )
+        return await reply_response(self.completion(chat), ContentEventWriter(), on_answered=remember)
 
 
 class AgentQueryView(_FrontEndView):
@@ -144,23 +122,6 @@ class AgentQueryView(_FrontEndView):
         },
     )
     async def post(self, request):
-        fields, identity = self.validated(request, AgentQueryRequestSerializer)
-        data = _completion_request([{"role": "user", "content": fields["query"]}], fields, stream=False)
-        completion = start_completion(
-            data,
-            identity,
-            api_key=self.api_key,
-            provider=provider_configured(),
-            started=self.started,
-            conversation_header=fields.get("conversation_id", ""),
-        )
-        reply = await collect(completion)
-        choice = reply["choices"][0]
-        return JsonResponse(
-            {
-                "id": reply["id"],
-                "response": choice["message"]["content"],
-                "finish_reason": choice["finish_reason"],
-                "usage": reply["usage"],
-            }
-        )
+        completion = self.completion(self.validated(request, AgentQueryRequestSerializer).chat_request())
+        framing = AgentQueryJson(completion_id=completion.id, created=completion.created, model=completion.model)
+        return await reply_response(completion, framing)

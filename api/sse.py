@@ -4,10 +4,11 @@
 simpler ``{"content"}``/``{"tool"}``/``{"done"}``/``{"error"}`` format of the session endpoints. The
 parts of a chunk that never change during a stream are encoded once; each token then
 costs one ``json.dumps`` of its text and a few byte concatenations.
+
+Both implement ``api.framing.Framing``; ``api.reply`` drives them.
 """
 
 import json
-from typing import Protocol
 
 DONE = b"data: [DONE]\n\n"
 # A comment line: SSE clients (the openai SDK included) ignore it; proxies see traffic.
@@ -18,19 +19,20 @@ def _dumps(value) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-class Framing(Protocol):
-    def role(self) -> bytes | None: ...
-    def content(self, text: str) -> bytes: ...
-    def tool_call(self, index: int, *, call_id: str, name: str, arguments: dict) -> bytes: ...
-    def tool_activity(self, *, call_id: str, name: str, finished: bool, ok: bool) -> bytes | None: ...
-    def finish(self, reason: str) -> bytes: ...
-    def usage(self, usage: dict) -> bytes: ...
-    def error(self, error_body: dict) -> bytes: ...
-    def done(self) -> bytes | None: ...
+def _event(value) -> bytes:
+    return b"data: " + _dumps(value) + b"\n\n"
 
 
 class ChunkWriter:
-    def __init__(self, *, completion_id: str, created: int, model: str) -> None:
+    """OpenAI's ``chat.completion.chunk`` events, then ``data: [DONE]``.
+
+    With ``include_usage`` every chunk carries ``"usage": null`` and one more chunk with
+    ``choices: []`` and the usage follows the finish, as OpenAI sends them.
+    """
+
+    streams = True
+
+    def __init__(self, *, completion_id: str, created: int, model: str, include_usage: bool = False) -> None:
         self._head = {
             "id": completion_id,
             "object": "chat.completion.chunk",
@@ -38,19 +40,23 @@ class ChunkWriter:
             "model": model,
             "system_fingerprint": None,
         }
+        self._include_usage = include_usage
+        self._tail = {"usage": None} if include_usage else {}
         head = _dumps(self._head)[:-1]
         self._content_prefix = b"data: " + head + b',"choices":[{"index":0,"delta":{"content":'
-        self._content_suffix = b'},"logprobs":null,"finish_reason":null}]}\n\n'
+        usage = b',"usage":null' if include_usage else b""
+        self._content_suffix = b'},"logprobs":null,"finish_reason":null}]' + usage + b"}\n\n"
 
-    def _event(self, **fields) -> bytes:
-        return b"data: " + _dumps({**self._head, **fields}) + b"\n\n"
+    def _chunk(self, **fields) -> bytes:
+        return _event({**self._head, **fields})
 
     def _choice(self, delta: dict, finish_reason: str | None = None) -> bytes:
-        return self._event(
-            choices=[{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}]
+        return self._chunk(
+            choices=[{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
+            **self._tail,
         )
 
-    def role(self) -> bytes:
+    def opening(self) -> bytes:
         return self._choice({"role": "assistant", "content": ""})
 
     def content(self, text: str) -> bytes:
@@ -68,31 +74,36 @@ class ChunkWriter:
     def tool_activity(self, *, call_id: str, name: str, finished: bool, ok: bool) -> None:
         return None  # OpenAI's chunk format has no place for the bank's own tools
 
-    def finish(self, reason: str) -> bytes:
-        return self._choice({}, reason)
+    def keepalive(self) -> bytes:
+        return KEEPALIVE_COMMENT
 
-    def usage(self, usage: dict) -> bytes:
-        return self._event(choices=[], usage=usage)
+    def finish(self, reason: str, usage: dict) -> bytes:
+        finish = self._choice({}, reason)
+        if self._include_usage:
+            return finish + self._chunk(choices=[], usage=usage)
+        return finish
 
     def error(self, error_body: dict) -> bytes:
         # ``choices`` is present (empty) because some clients (Vapi) reject chunks without it.
-        return self._event(choices=[], **error_body)
+        return self._chunk(choices=[], **error_body)
 
-    def done(self) -> bytes:
+    def closing(self) -> bytes:
         return DONE
 
 
 class ContentEventWriter:
     """``data: {"content": ...}`` per chunk, ``{"done": true}`` at the end, ``{"error": ...}``."""
 
-    def role(self) -> None:
+    streams = True
+
+    def opening(self) -> None:
         return None
 
     def content(self, text: str) -> bytes:
         return b'data: {"content":' + _dumps(text) + b"}\n\n"
 
     def tool_call(self, index: int, *, call_id: str, name: str, arguments: dict) -> bytes:
-        return b"data: " + _dumps({"tool_call": {"id": call_id, "name": name, "arguments": arguments}}) + b"\n\n"
+        return _event({"tool_call": {"id": call_id, "name": name, "arguments": arguments}})
 
     def tool_activity(self, *, call_id: str, name: str, finished: bool, ok: bool) -> bytes:
         """``{"tool": {"id", "name", "status": "started"}}`` when a bank tool starts, then
@@ -101,17 +112,17 @@ class ContentEventWriter:
         tool = {"id": call_id, "name": name, "status": "finished" if finished else "started"}
         if finished:
             tool["ok"] = ok
-        return b"data: " + _dumps({"tool": tool}) + b"\n\n"
+        return _event({"tool": tool})
 
-    def finish(self, reason: str) -> bytes:
-        return b"data: " + _dumps({"done": True, "finish_reason": reason}) + b"\n\n"
+    def keepalive(self) -> bytes:
+        return KEEPALIVE_COMMENT
 
-    def usage(self, usage: dict) -> bytes:
-        return b"data: " + _dumps({"usage": usage}) + b"\n\n"
+    def finish(self, reason: str, usage: dict) -> bytes:
+        return _event({"done": True, "finish_reason": reason})
 
     def error(self, error_body: dict) -> bytes:
         error = error_body["error"]
-        return b"data: " + _dumps({"error": error["message"], "code": error["code"]}) + b"\n\n"
+        return _event({"error": error["message"], "code": error["code"]})
 
-    def done(self) -> None:
+    def closing(self) -> None:
         return None

@@ -34,6 +34,19 @@ def assert_envelope(response: httpx.Response, status: int, *, type: str | None =
     return error
 
 
+def test_an_assistant_refusal_part_is_accepted(live_server_url, trusted_key):
+    messages = [
+        {"role": "user", "content": "tell me a secret"},
+        {"role": "assistant", "content": [{"type": "refusal", "refusal": "I can't help with that."}]},
+        {"role": "assistant", "content": None, "refusal": "I can't help with that."},
+        {"role": "user", "content": "ok, what loans do you offer?"},
+    ]
+
+    response = post(live_server_url, trusted_key, {"messages": messages, "stream": False})
+
+    assert response.status_code == 200, response.text
+
+
 @pytest.mark.parametrize(
     ("body", "param"),
     [
@@ -52,6 +65,19 @@ def assert_envelope(response: httpx.Response, status: int, *, type: str | None =
         ({"messages": GOOD_MESSAGES, "tool_choice": "sometimes"}, "tool_choice"),
         ({"messages": "hello"}, "messages"),
         ({"messages": GOOD_MESSAGES, "phone_number": "not a number"}, "phone_number"),
+        # JSON types are checked, never coerced (each of these was a 500 or a silent guess).
+        ({"messages": GOOD_MESSAGES, "phone_number": 14155550101}, "phone_number"),
+        ({"messages": GOOD_MESSAGES, "tools": [{"type": "function", "function": {"name": "transferCall"}}], "tool_choice": {"type": "function", "function": "transferCall"}}, "tool_choice"),
+        ({"messages": GOOD_MESSAGES, "tool_choice": ["auto"]}, "tool_choice"),
+        ({"messages": GOOD_MESSAGES, "stream": "true"}, "stream"),
+        ({"messages": GOOD_MESSAGES, "stream_options": {"include_usage": "yes"}}, "stream_options.include_usage"),
+        ({"messages": GOOD_MESSAGES, "temperature": "0.5"}, "temperature"),
+        ({"messages": GOOD_MESSAGES, "max_tokens": 10.5}, "max_tokens"),
+        ({"messages": GOOD_MESSAGES, "user": 42}, "user"),
+        ({"messages": GOOD_MESSAGES, "model": 7}, "model"),
+        ({"messages": [{"role": "user", "content": "hi", "name": ["x"]}]}, "messages[0].name"),
+        ({"messages": GOOD_MESSAGES, "customer": "+14155550101"}, "customer"),
+        ({"messages": GOOD_MESSAGES, "tools": [{"type": "function", "function": {"name": "f", "parameters": []}}]}, "tools[0].function.parameters"),
     ],
 )
 def test_invalid_requests_are_400_with_the_offending_param(live_server_url, trusted_key, body, param):
@@ -135,7 +161,7 @@ def test_unknown_fields_are_ignored(live_server_url, trusted_key, demo_bank):
 def test_accept_header_never_changes_the_reply(live_server_url, trusted_key, accept):
     response = httpx.post(
         f"{live_server_url}/v1/chat/completions",
-        json={"messages": GOOD_MESSAGES},
+        json={"messages": GOOD_MESSAGES, "stream": True},
         headers={"Authorization": f"Bearer {trusted_key}", "Accept": accept},
     )
 

@@ -18,7 +18,7 @@ def test_an_open_stream_finishes_after_sigterm(trusted_key):
         with httpx.stream(
             "POST",
             f"{server.url}/v1/chat/completions",
-            json={"messages": [{"role": "user", "content": "hello"}]},
+            json={"messages": [{"role": "user", "content": "hello"}], "stream": True},
             headers={"Authorization": f"Bearer {trusted_key}"},
             timeout=30,
         ) as response:

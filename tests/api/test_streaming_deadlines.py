@@ -32,7 +32,7 @@ def test_keepalive_comments_flow_while_the_model_is_silent_and_clients_ignore_th
 ):
     raw = httpx.post(
         f"{paced_server_url}/v1/chat/completions",
-        json={"messages": [{"role": "user", "content": "thanks"}]},
+        json={"messages": [{"role": "user", "content": "thanks"}], "stream": True},
         headers={"Authorization": f"Bearer {trusted_key}"},
         timeout=30,
     )
@@ -53,7 +53,7 @@ def test_keepalive_comments_flow_while_the_model_is_silent_and_clients_ignore_th
 def test_an_answer_past_the_deadline_ends_with_an_error_event(paced_server_url, trusted_key, demo_bank):
     response = httpx.post(
         f"{paced_server_url}/v1/chat/completions",
-        json={"messages": [{"role": "user", "content": "What loan options are available?"}]},
+        json={"messages": [{"role": "user", "content": "What loan options are available?"}], "stream": True},
         headers={"Authorization": f"Bearer {trusted_key}"},
         timeout=30,
     )

@@ -41,6 +41,7 @@ def test_each_completion_is_logged_once_with_transcript_and_tool_calls(
 ):
     ana = demo_bank["Ana Lopez"]
     card_question = {
+        "stream": True,
         "messages": [
             {"role": "system", "content": "Be nice."},
             {"role": "user", "content": "what is my credit card balance"},
@@ -50,7 +51,7 @@ def test_each_completion_is_logged_once_with_transcript_and_tool_calls(
     ids = [
         complete(live_server_url, trusted_key, card_question),
         complete(live_server_url, trusted_key, {**card_question, "stream": False}),
-        complete(live_server_url, trusted_key, {"messages": [{"role": "user", "content": "hi"}]}),
+        complete(live_server_url, trusted_key, {"messages": [{"role": "user", "content": "hi"}], "stream": True}),
     ]
 
     conversations = [wait_for_conversation(completion_id) for completion_id in ids]
@@ -83,7 +84,7 @@ def test_each_completion_is_logged_once_with_transcript_and_tool_calls(
 
 
 def test_an_aborted_stream_is_logged_as_cancelled(slow_server_url, trusted_key, demo_bank):
-    body = {"messages": [{"role": "user", "content": "What loan options are available?"}]}
+    body = {"messages": [{"role": "user", "content": "What loan options are available?"}], "stream": True}
     with httpx.stream(
         "POST",
         f"{slow_server_url}/v1/chat/completions",
