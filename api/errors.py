@@ -14,7 +14,7 @@ from fintalk import errors
 
 logger = logging.getLogger(__name__)
 
-API_PREFIXES = ("/api/", "/v1/")
+ADMIN_PREFIX = "/admin/"
 
 
 def error_body(
@@ -91,18 +91,24 @@ def exception_handler(exc: Exception, context) -> JsonResponse:
     return error_response(error)
 
 
-def _is_api_path(request) -> bool:
-    return request.path.startswith(API_PREFIXES)
+def _is_admin_path(request) -> bool:
+    return request.path.startswith(ADMIN_PREFIX)
+
+
+def not_found(path: str) -> errors.NotFound:
+    """The 404 for a request to ``path``, saying where the endpoints are."""
+    return errors.NotFound(f"No endpoint at {path}. {errors.NOT_FOUND_HINT}")
 
 
 def handler404(request, exception=None):
-    if _is_api_path(request):
-        return error_response(errors.NotFound(f"No endpoint at {request.path}."))
-    return page_not_found(request, exception)
+    """JSON for every unknown path (a client with a mis-set base URL reads JSON), HTML in the admin."""
+    if _is_admin_path(request):
+        return page_not_found(request, exception)
+    return error_response(not_found(request.path))
 
 
 def handler500(request):
-    if _is_api_path(request):
+    if not _is_admin_path(request):
         return error_response(
             errors.FintalkError("The server had an error processing your request.")
         )

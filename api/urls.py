@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularJSONAPIView
 
 from api.health import LLMHealthView
 from api.sessions import AgentQueryView, ChatStreamView, SessionChatStreamView
-from api.views import ChatCompletionsView, ModelsView, NotFoundView
+from api.views import ChatCompletionsView, ModelsView, ModelView, NotFoundView
 
 # Mounted at /api/ and /v1/: Vapi's custom-llm appends /chat/completions to its base URL.
 # Each path answers with and without a trailing slash; the schema documents the first.
@@ -12,6 +12,8 @@ urlpatterns = [
     path("chat/completions/", ChatCompletionsView.as_view()),
     path("models", ModelsView.as_view(), name="models"),
     path("models/", ModelsView.as_view()),
+    path("models/<str:model>", ModelView.as_view(), name="model"),
+    path("models/<str:model>/", ModelView.as_view()),
     path("schema", SpectacularJSONAPIView.as_view(), name="schema"),
     path("schema/", SpectacularJSONAPIView.as_view()),
     path("llm/health", LLMHealthView.as_view(), name="llm-health"),

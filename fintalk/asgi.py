@@ -1,12 +1,56 @@
+"""The ASGI application: Django for HTTP; WebSocket handshakes refused with a JSON 404.
+
+Django serves HTTP only: handed a WebSocket scope it raises, the server logs a traceback
+and the client sees a 500. Fintalk speaks HTTP (SSE for streams), so an upgrade request —
+to any path — is answered before Django with a plain HTTP refusal naming the endpoints.
+"""
+
+import json
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fintalk.settings")
 
-application = get_asgi_application()
+django_application = get_asgi_application()
 
 from agents.tokens import warm_up  # noqa: E402 - needs the apps loaded above
+from fintalk.errors import NOT_FOUND_HINT  # noqa: E402
 
 # Load the tokenizer in each worker at start-up, not during its first request.
 warm_up()
+
+_WEBSOCKET_REFUSAL = json.dumps(
+    {
+        "error": {
+            "message": f"Fintalk does not accept WebSocket connections. {NOT_FOUND_HINT}",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": "websocket_not_supported",
+        }
+    }
+).encode()
+
+
+async def _refuse_websocket(scope, receive, send) -> None:
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    if "websocket.http.response" in scope.get("extensions", {}):
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": 404,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(_WEBSOCKET_REFUSAL)).encode())],
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": _WEBSOCKET_REFUSAL})
+    else:
+        await send({"type": "websocket.close", "code": 1008})  # the server answers 403
+
+
+async def application(scope, receive, send) -> None:
+    if scope["type"] == "websocket":
+        await _refuse_websocket(scope, receive, send)
+        return
+    await django_application(scope, receive, send)

@@ -9,6 +9,14 @@ caller's input), so no card number reaches an error envelope, a log line or the 
 from fintalk.masking import mask_card_numbers
 
 
+# Where the endpoints are, for any request that missed them (a mis-set base URL such as
+# ``//v1`` or no ``/v1`` at all).
+NOT_FOUND_HINT = (
+    "Fintalk's base URLs are /v1 (OpenAI-compatible: POST /v1/chat/completions, GET /v1/models) "
+    "and /api (the same, plus the front-end endpoints); the admin is at /admin/."
+)
+
+
 class FintalkError(Exception):
     status = 500
     type = "server_error"

@@ -145,7 +145,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.IgnoreAcceptNegotiation",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -168,6 +168,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ResponseFormatTypeEnum": "api.serializers.RESPONSE_FORMATS",
+        "FunctionTypeEnum": ["function"],
+    },
 }
 
 LOG_FORMAT = env_str("LOG_FORMAT", "plain").lower()
@@ -264,6 +268,8 @@ RATE_LIMIT_TRUST_FORWARDED_FOR = env_bool("RATE_LIMIT_TRUST_FORWARDED_FOR", Fals
 MAX_MESSAGES = env_int("FINTALK_MAX_MESSAGES", 200, minimum=1)
 MAX_MESSAGE_CHARS = env_int("FINTALK_MAX_MESSAGE_CHARS", 32_000, minimum=1)
 MAX_TOOLS = env_int("FINTALK_MAX_TOOLS", 64, minimum=0)
+# Deepest nesting of arrays and objects in a request body, checked before parsing.
+MAX_JSON_DEPTH = env_int("FINTALK_MAX_JSON_DEPTH", 64, minimum=8, maximum=500)
 # Deadlines, in seconds: until the first token, and for the whole answer.
 FIRST_TOKEN_TIMEOUT = env_float("FINTALK_FIRST_TOKEN_TIMEOUT", 30.0, minimum=0.01)
 REQUEST_TIMEOUT = env_float("FINTALK_REQUEST_TIMEOUT", 300.0, minimum=0.01)
