@@ -50,18 +50,23 @@ async def _spend(completion: Completion, answered: Answered) -> None:
     await tokens_spend(api_key=completion.api_key, tokens=usage.total_tokens)
 
 
+def start_pump(completion: Completion) -> EventPump:
+    """Start answering ``completion`` in its own task, with the configured deadlines."""
+    return EventPump(
+        completion.events,
+        keepalive=settings.SSE_KEEPALIVE_SECONDS,
+        first_token_deadline=settings.FIRST_TOKEN_TIMEOUT,
+        deadline=settings.REQUEST_TIMEOUT,
+    ).start()
+
+
 async def reply_start(completion: Completion) -> tuple[EventPump, TurnEvent | KeepAlive | None]:
     """Start answering; return the pump and its first event (or keep-alive).
 
     Raises the answer's error if it fails before its first event, so that a fast failure
     still gets its real HTTP status (502, 504...) instead of a 200 stream.
     """
-    pump = EventPump(
-        completion.events,
-        keepalive=settings.SSE_KEEPALIVE_SECONDS,
-        first_token_deadline=settings.FIRST_TOKEN_TIMEOUT,
-        deadline=settings.REQUEST_TIMEOUT,
-    ).start()
+    pump = start_pump(completion)
     try:
         first = await pump.next()
     except BaseException as error:

@@ -3,11 +3,10 @@
 Nothing here is MQTT-specific but where the answer goes: authentication
 (``api.keys``), limits (``api.ratelimit``), validation (``api.serializers``), identity and
 the conversation log (``api.completions.start_completion``, channel ``mqtt``), deadlines
-and cancellation (``api.pump`` inside ``sse_stream``/``collect``) are the HTTP API's own.
+and cancellation (``api.reply``, the one reply loop) are the HTTP API's own.
 """
 
 import asyncio
-import json
 import time
 
 from asgiref.sync import sync_to_async
@@ -15,13 +14,13 @@ from django.db import close_old_connections
 from rest_framework.exceptions import ValidationError
 
 from agents.providers import provider_configured
-from api.completions import Completion, collect, sse_stream, start_completion, start_pump
+from api.completions import Completion, chat_request_parse, start_completion
 from api.errors import as_fintalk_error
+from api.framing import ChatCompletionJson
 from api.keys import api_key_authenticate
 from api.pump import KEEP_ALIVE
 from api.ratelimit import rate_limit_check
-from api.serializers import ChatCompletionRequestSerializer
-from api.sse import KEEPALIVE_COMMENT
+from api.reply import reply_frames, reply_start, start_pump
 from fintalk import errors
 from mqtt_bridge.incoming import AUTHORIZATION_PROPERTY, IncomingRequest
 from mqtt_bridge.outgoing import ChunkMessages, Reply, StreamPublisher
@@ -37,16 +36,16 @@ async def _completion_start(request: IncomingRequest, *, started: float) -> Comp
         )
     api_key = await api_key_authenticate(authorization=request.authorization)
     await rate_limit_check(api_key=api_key, client_ip=None)
-    serializer = ChatCompletionRequestSerializer(data=request.body)
-    if not serializer.is_valid():
-        raise as_fintalk_error(ValidationError(serializer.errors))
+    try:
+        chat = chat_request_parse(request.body, conversation_header=request.conversation)
+    except ValidationError as invalid:
+        raise as_fintalk_error(invalid) from None
     return start_completion(
-        serializer.validated_data,
-        request.body,
+        chat,
+        stream=request.stream,
         api_key=api_key,
         provider=provider_configured(),
         started=started,
-        conversation_header=request.conversation,
         channel=CHANNEL,
     )
 
@@ -70,28 +69,34 @@ async def request_answer(request: IncomingRequest, reply: Reply) -> None:
     if completion.stream:
         await _stream(completion, reply)
         return
+    document = ChatCompletionJson(completion_id=completion.id, created=completion.created, model=completion.model)
     try:
-        answer = await collect(completion)
+        pump, first = await reply_start(completion)
+        answer = b"".join([frame async for frame in reply_frames(completion, pump, first, document)])
     except errors.FintalkError as error:
         await reply.publish_error(error, stream=False)
         return
-    await reply.publish(json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode(), last=True)
+    await reply.publish(answer, last=True)
 
 
 async def _stream(completion: Completion, reply: Reply) -> None:
-    framing = ChunkMessages(completion_id=completion.id, created=completion.created, model=completion.model)
+    framing = ChunkMessages(
+        completion_id=completion.id,
+        created=completion.created,
+        model=completion.model,
+        include_usage=completion.include_usage,
+    )
     publisher = StreamPublisher(reply, framing)
     sending = asyncio.create_task(publisher.run())
     # Started with a keep-alive as the "first event": over MQTT nothing waits for headers,
     # so a failure before the first word is framed like one after it (error, [DONE]).
     pump = start_pump(completion)
-    events = sse_stream(completion, pump, KEEP_ALIVE, framing=framing)
+    events = reply_frames(completion, pump, KEEP_ALIVE, framing)
     try:
         async for item in events:
             if sending.done():  # the broker connection failed: stop answering
                 break
-            if item is not KEEPALIVE_COMMENT:
-                publisher.put(item)
+            publisher.put(item)
         publisher.close()
         await sending
     finally:

@@ -43,19 +43,23 @@ class Text(str):
 
 
 class ChunkMessages:
-    """A framing for ``api.completions.sse_stream``: SSE's chunks without the SSE.
+    """A framing (``api.framing.Framing``) for ``api.reply``: SSE's chunks without the SSE.
 
-    Every method returns one message payload, except ``content``, which returns ``Text``
-    for the publisher to join and frame with ``content_message``. Errors are the bare
-    OpenAI envelope.
+    Every method returns one message payload (``finish`` a tuple of them), except
+    ``content``, which returns ``Text`` for the publisher to join and frame with
+    ``content_message``. Errors are the bare OpenAI envelope; keep-alives are not sent.
     """
 
-    def __init__(self, *, completion_id: str, created: int, model: str) -> None:
-        self._chunks = ChunkWriter(completion_id=completion_id, created=created, model=model)
+    streams = True
+
+    def __init__(self, *, completion_id: str, created: int, model: str, include_usage: bool = False) -> None:
+        self._chunks = ChunkWriter(
+            completion_id=completion_id, created=created, model=model, include_usage=include_usage
+        )
         self.empty_content_bytes = len(self.content_message(""))
 
-    def role(self) -> bytes:
-        return _unframe(self._chunks.role())
+    def opening(self) -> bytes:
+        return _unframe(self._chunks.opening())
 
     def content(self, text: str) -> Text:
         return Text(text)
@@ -66,16 +70,18 @@ class ChunkMessages:
     def tool_call(self, index: int, *, call_id: str, name: str, arguments: dict) -> bytes:
         return _unframe(self._chunks.tool_call(index, call_id=call_id, name=name, arguments=arguments))
 
-    def finish(self, reason: str) -> bytes:
-        return _unframe(self._chunks.finish(reason))
+    def keepalive(self) -> None:
+        return None
 
-    def usage(self, usage: dict) -> bytes:
-        return _unframe(self._chunks.usage(usage))
+    def finish(self, reason: str, usage: dict) -> tuple[bytes, ...]:
+        """The finish chunk, and the usage chunk when the request asked for usage."""
+        events = self._chunks.finish(reason, usage).split(_SSE_SUFFIX)[:-1]
+        return tuple(_unframe(event + _SSE_SUFFIX) for event in events)
 
     def error(self, error_body: dict) -> bytes:
         return _dumps(error_body)
 
-    def done(self) -> bytes:
+    def closing(self) -> bytes:
         return DONE
 
 
@@ -159,8 +165,11 @@ class StreamPublisher:
         self._ready = asyncio.Event()
         self._closed = False
 
-    def put(self, item: bytes | Text) -> None:
-        self._queue.append(item)
+    def put(self, item: bytes | Text | tuple[bytes, ...]) -> None:
+        if isinstance(item, tuple):
+            self._queue.extend(item)
+        else:
+            self._queue.append(item)
         self._ready.set()
 
     def close(self) -> None:

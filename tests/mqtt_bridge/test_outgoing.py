@@ -41,12 +41,12 @@ def test_text_that_arrives_while_the_broker_is_busy_is_joined_into_one_chunk():
         framing = ChunkMessages(completion_id="chatcmpl-1", created=0, model="m")
         publisher = StreamPublisher(reply, framing)
         running = asyncio.create_task(publisher.run())
-        publisher.put(framing.role())
+        publisher.put(framing.opening())
         await reply.waiting.wait()  # the role chunk is waiting for its acknowledgement
         for word in ("Your ", "balance ", "is ", "$5."):
             publisher.put(framing.content(word))
-        publisher.put(framing.finish("stop"))
-        publisher.put(framing.done())
+        publisher.put(framing.finish("stop", {}))
+        publisher.put(framing.closing())
         publisher.close()
         for _ in range(4):
             reply.acknowledge.release()
