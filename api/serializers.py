@@ -296,7 +296,29 @@ def _dig_string(data, *path: str) -> str:
         if not isinstance(data, dict):
             return ""
         data = data.get(key)
+    if isinstance(data, int) and not isinstance(data, bool):
+        return str(data)  # Vapi's ids are strings; a numeric one still names the call
     return text_sanitise(data)[:256] if isinstance(data, str) else ""
+
+
+def caller_claims(body: dict, *, conversation_header: str = "") -> CallerClaims:
+    """What a chat completion body (validated or not) says about its caller.
+
+    Only string values count, so it is safe on a body that was never validated.
+    """
+    call = body.get("call")
+    return CallerClaims(
+        phone_number=_dig_string(body, "phone_number"),
+        customer_numbers=tuple(
+            number
+            for number in (_dig_string(body, "customer", "number"), _dig_string(call, "customer", "number"))
+            if number
+        ),
+        from_vapi=isinstance(call, dict),
+        call_id=_dig_string(call, "id") or _dig_string(call, "callId"),
+        user=_dig_string(body, "user"),
+        conversation_header=conversation_header,
+    )
 
 
 def _params(attrs: dict) -> GenerationParams:
@@ -355,7 +377,6 @@ class ChatCompletionRequestSerializer(_SamplingFields):
     def chat_request(self, *, conversation_header: str = "") -> ChatRequest:
         """The validated request as a ``ChatRequest`` (call ``is_valid`` first)."""
         attrs = self.validated_data
-        call = attrs.get("call")
         response_format = attrs.get("response_format")
         return ChatRequest(
             messages=tuple(MessageSerializer.message(m) for m in attrs["messages"]),
@@ -381,21 +402,7 @@ class ChatCompletionRequestSerializer(_SamplingFields):
             )
             if response_format
             else None,
-            claims=CallerClaims(
-                phone_number=attrs.get("phone_number") or "",
-                customer_numbers=tuple(
-                    number
-                    for number in (
-                        _dig_string(attrs, "customer", "number"),
-                        _dig_string(call, "customer", "number"),
-                    )
-                    if number
-                ),
-                from_vapi=isinstance(call, dict),
-                call_id=_dig_string(call, "id") or _dig_string(call, "callId"),
-                user=attrs.get("user") or "",
-                conversation_header=conversation_header,
-            ),
+            claims=caller_claims(attrs, conversation_header=conversation_header),
         )
 
 

@@ -17,6 +17,7 @@ from typing import Protocol
 import httpx
 from django.conf import settings
 
+from api.serializers import caller_claims
 from api.identity import CONVERSATION_HEADER, conversation_key
 from evals.suites import Caller
 
@@ -147,7 +148,8 @@ class ChatSession:
     def key(self) -> str | None:
         """The server's name for this conversation (``api.identity.conversation_key``)."""
         header = self._headers().get(CONVERSATION_HEADER, "")
-        return conversation_key(self._body(), header=header, asserted_phone=self.caller.phone)
+        claims = caller_claims(self._body(), conversation_header=header)
+        return conversation_key(claims, asserted_phone=self.caller.phone)
 
     async def say(self, text: str) -> Reply:
         """Send the caller's words; the reply joins the history as the assistant's message."""
