@@ -70,6 +70,9 @@ class ChunkMessages:
     def tool_call(self, index: int, *, call_id: str, name: str, arguments: dict) -> bytes:
         return _unframe(self._chunks.tool_call(index, call_id=call_id, name=name, arguments=arguments))
 
+    def tool_activity(self, *, call_id: str, name: str, finished: bool, ok: bool) -> None:
+        return None
+
     def keepalive(self) -> None:
         return None
 
