@@ -72,17 +72,20 @@ class Bridge:
         subscription (no MQTT 5 shared subscriptions, or not authorized): retrying cannot help.
         """
         config = self.config
-        client = client_create(
-            config.broker,
-            client_id=config.client_id,
-            receive_maximum=config.max_in_flight,
-            session_expiry=config.session_expiry,
-            ca_file=config.ca_file,
-        )
         delay = FIRST_RECONNECT_DELAY
+        resume = False
         while not stop.is_set():
+            client = client_create(
+                config.broker,
+                client_id=config.client_id,
+                receive_maximum=config.max_in_flight,
+                session_expiry=config.session_expiry,
+                clean_start=not resume,
+                ca_file=config.ca_file,
+            )
             try:
                 async with client:
+                    resume = True
                     delay = FIRST_RECONNECT_DELAY
                     granted = await client.subscribe(config.subscription, qos=1)
                     refused = [code for code in granted if getattr(code, "is_failure", False)]

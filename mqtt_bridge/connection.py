@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 import aiomqtt
-from paho.mqtt.client import MQTT_CLEAN_START_FIRST_ONLY
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -64,12 +63,16 @@ def client_create(
     client_id: str,
     receive_maximum: int,
     session_expiry: int,
+    clean_start: bool,
     ca_file: str = "",
 ) -> aiomqtt.Client:
     """An MQTT 5 client with manual acknowledgements (call ``request_ack`` for each request).
 
-    The first connection starts a clean session; reconnections resume it, so the broker
-    redelivers the requests the bridge had not acknowledged and sends those it queued.
+    One client per connection: the bridge's first connection starts a clean session
+    (``clean_start``), its reconnections resume it, so that the broker sends the requests
+    it queued for the session and those the bridge had not acknowledged. (paho-mqtt's
+    "clean start on the first connection only" cannot do this under aiomqtt, which calls
+    paho's ``connect()`` again for each connection, and that resets paho's notion of first.)
     """
     connect = Properties(PacketTypes.CONNECT)
     connect.ReceiveMaximum = receive_maximum
@@ -81,7 +84,7 @@ def client_create(
         password=broker.password,
         identifier=client_id,
         protocol=aiomqtt.ProtocolVersion.V5,
-        clean_start=MQTT_CLEAN_START_FIRST_ONLY,
+        clean_start=clean_start,
         properties=connect,
         tls_context=ssl.create_default_context(cafile=ca_file or None) if broker.tls else None,
         keepalive=30,

@@ -71,7 +71,7 @@ class ChunkMessages:
         return _unframe(self._chunks.tool_call(index, call_id=call_id, name=name, arguments=arguments))
 
     def tool_activity(self, *, call_id: str, name: str, finished: bool, ok: bool) -> None:
-        return None
+        return None  # as in the SSE chunks: nothing for the bank's own tools
 
     def keepalive(self) -> None:
         return None

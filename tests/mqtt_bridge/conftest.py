@@ -4,6 +4,7 @@ The broker is the machine's Mosquitto on 127.0.0.1:1883 (``.ci/run`` starts it),
 with other users: every test uses topics under its own random prefix.
 """
 
+import contextlib
 import getpass
 import json
 import os
@@ -129,6 +130,58 @@ class MosquittoProcess:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=WAIT)
+
+
+class NetworkCut:
+    """A TCP relay to the shared broker whose connections the test can cut and restore.
+
+    While cut, open connections are closed and new ones refused: the bridge loses the
+    network, the broker stays up (and keeps the bridge's session).
+    """
+
+    def __init__(self, target: tuple[str, int] = SHARED_BROKER) -> None:
+        self.port = free_port()
+        self._target = target
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+        self.restore()
+
+    def restore(self) -> None:
+        listener = socket.create_server(("127.0.0.1", self.port))
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+        self._listener.close()
+        with self._lock:
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            self._sockets.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self._target)
+            with self._lock:
+                self._sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
 
 
 class Replies:

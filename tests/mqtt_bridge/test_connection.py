@@ -41,7 +41,7 @@ def test_the_client_asks_for_manual_acknowledgements_and_a_receive_maximum():
     # aiomqtt does not expose these: if an upgrade renames its paho client, this fails.
     async def create():
         return client_create(
-            broker_from_url("mqtt://127.0.0.1:1883"), client_id="t", receive_maximum=7, session_expiry=60
+            broker_from_url("mqtt://127.0.0.1:1883"), client_id="t", receive_maximum=7, session_expiry=60, clean_start=True
         )
 
     client = asyncio.run(create())

@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 from conversations.models import Conversation
-from tests.mqtt_bridge.conftest import DONE, MosquittoProcess, MqttClient, v5_properties
+from tests.mqtt_bridge.conftest import DONE, MosquittoProcess, MqttClient, NetworkCut, v5_properties
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -117,3 +117,48 @@ def test_sigterm_ends_the_answer_in_flight_with_an_error_and_done(
     logged = Conversation.objects.get(completion_id=first["id"])
     assert logged.status == Conversation.Status.CANCELLED
 
+
+
+def test_a_request_published_while_the_bridge_is_cut_off_is_answered_when_it_is_back(
+    start_bridge, mqtt_client, topics, trusted_key, demo_bank
+):
+    network = NetworkCut()
+    bridge = start_bridge(MQTT_URL=f"mqtt://127.0.0.1:{network.port}", MQTT_RECONNECT_MAX_SECONDS="1")
+    replies = mqtt_client.subscribe(f"{topics}/replies")
+
+    network.cut()
+    bridge.wait_for_log("reconnecting in", count=2)  # it is away, and knows it
+    mqtt_client.publish(  # the broker keeps it for the bridge's session
+        f"{topics}/requests",
+        QUESTION,
+        properties=v5_properties(reply_to=f"{topics}/replies", correlation=b"while-away", key=trusted_key),
+    )
+    network.restore()
+    messages = replies.until_done()
+    text = "".join(json.loads(m.payload)["choices"][0]["delta"].get("content") or "" for m in messages[:-1])
+    assert "Mortgage" in text
+    assert {m.properties.CorrelationData for m in messages} == {b"while-away"}
+    bridge.wait_connected(count=2)
+
+
+def test_a_qos0_request_beyond_max_in_flight_is_refused_not_queued_in_memory(
+    start_bridge, mqtt_client, topics, trusted_key, demo_bank
+):
+    start_bridge(MQTT_MAX_IN_FLIGHT="1", LLM_OFFLINE_DELAY_MS="1000")
+    slow = mqtt_client.subscribe(f"{topics}/replies/slow")
+    refused = mqtt_client.subscribe(f"{topics}/replies/refused")
+    mqtt_client.publish(
+        f"{topics}/requests", QUESTION, qos=0,
+        properties=v5_properties(reply_to=f"{topics}/replies/slow", key=trusted_key),
+    )
+    slow.next()  # the role chunk: the first request is being answered (for many seconds)
+
+    mqtt_client.publish(
+        f"{topics}/requests", QUESTION, qos=0,
+        properties=v5_properties(reply_to=f"{topics}/replies/refused", key=trusted_key),
+    )
+    messages = refused.until_done()
+
+    error = json.loads(messages[0].payload)["error"]
+    assert error["code"] == "overloaded"
+    assert messages[0].properties.UserProperty == [("status", "503")]

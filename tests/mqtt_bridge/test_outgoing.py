@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from api.framing import Framing
+
 from mqtt_bridge.outgoing import DONE, ChunkMessages, StreamPublisher, Text, split_text
 
 
@@ -81,3 +83,9 @@ def test_no_chunk_exceeds_the_message_size_limit():
     assert len(published) > 1
     assert all(len(message) <= 4096 for message in published)
     assert "".join(json.loads(m)["choices"][0]["delta"]["content"] for m in published) == "é" * 10_000
+
+
+def test_chunk_messages_is_a_complete_framing():
+    wanted = {name for name in [*vars(Framing), *Framing.__annotations__] if not name.startswith("_")}
+
+    assert wanted <= set(dir(ChunkMessages)), wanted - set(dir(ChunkMessages))
