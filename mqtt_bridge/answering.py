@@ -42,7 +42,7 @@ async def _completion_start(request: IncomingRequest, *, started: float) -> Comp
         raise as_fintalk_error(invalid) from None
     return start_completion(
         chat,
-        stream=request.stream,
+        stream=chat.streams(default=True),  # the bridge streams unless told not to
         api_key=api_key,
         provider=provider_configured(),
         started=started,

@@ -6,7 +6,6 @@ import json
 import pytest
 
 from api.framing import Framing
-
 from mqtt_bridge.outgoing import DONE, ChunkMessages, StreamPublisher, Text, split_text
 
 
