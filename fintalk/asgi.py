@@ -14,11 +14,21 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fintalk.settings")
 
 django_application = get_asgi_application()
 
-from agents.tokens import warm_up  # noqa: E402 - needs the apps loaded above
+from django.conf import settings  # noqa: E402 - needs the apps loaded above
+
+from agents.tokens import warm_up  # noqa: E402
 from fintalk.errors import NOT_FOUND_HINT  # noqa: E402
+from fintalk.tracing import asgi_traced, tracer_provider, tracing_setup  # noqa: E402
 
 # Load the tokenizer in each worker at start-up, not during its first request.
 warm_up()
+
+# Traces only when OTEL_EXPORTER_OTLP_ENDPOINT is set; unset, nothing is set up at all.
+if tracing_setup():
+    from agents.tracing import llama_index_instrument
+
+    llama_index_instrument(tracer_provider(), content=settings.TRACE_CONTENT)
+    django_application = asgi_traced(django_application)
 
 _WEBSOCKET_REFUSAL = json.dumps(
     {

@@ -13,6 +13,8 @@ from contextvars import ContextVar
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from fintalk.tracing import trace_id_current
+
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
@@ -24,8 +26,11 @@ def request_id_from(header: str | None) -> str:
 
 
 class RequestIdFilter(logging.Filter):
+    """Stamps the request id, and the trace id when tracing is on, on every log record."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
+        record.trace_id = trace_id_current()
         return True
 
 
@@ -40,6 +45,8 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "request_id": getattr(record, "request_id", "-"),
         }
+        if getattr(record, "trace_id", ""):
+            entry["trace_id"] = record.trace_id
         if record.exc_info or record.exc_text:
             # exc_text when a filter has already formatted (and masked) the traceback.
             entry["exception"] = record.exc_text or self.formatException(record.exc_info)

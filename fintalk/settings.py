@@ -205,6 +205,17 @@ SESSION_HISTORY_MAX_MESSAGES = env_int("SESSION_HISTORY_MAX_MESSAGES", 40, minim
 # /metrics: with a token, callers must send it as a bearer key; without one, only the
 # machine itself (127.0.0.1, ::1) may read it.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# OpenTelemetry traces (fintalk/tracing.py): exported over OTLP/HTTP to this collector
+# (e.g. http://127.0.0.1:4318) when set; unset, tracing is not set up at all. The SDK's
+# other OTEL_* variables (headers, timeouts, batching) apply as documented upstream.
+OTEL_EXPORTER_OTLP_ENDPOINT = (
+    env_url("OTEL_EXPORTER_OTLP_ENDPOINT", "", schemes=("http", "https"), example="http://127.0.0.1:4318")
+    if env_str("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+    else ""
+)
+OTEL_SERVICE_NAME = env_str("OTEL_SERVICE_NAME", "fintalk")
+# Traces carry the conversation's words, tool arguments and results only when true.
+TRACE_CONTENT = env_bool("TRACE_CONTENT", False)
 
 # --- Fintalk ---------------------------------------------------------------------------
 FINTALK_BANK_NAME = env_str("FINTALK_BANK_NAME", "Fintalk Bank")
