@@ -18,7 +18,12 @@ from django.conf import settings  # noqa: E402 - needs the apps loaded above
 
 from agents.tokens import warm_up  # noqa: E402
 from fintalk.errors import NOT_FOUND_HINT  # noqa: E402
-from fintalk.tracing import asgi_traced, tracer_provider, tracing_setup  # noqa: E402
+from fintalk.tracing import (  # noqa: E402
+    access_line_traced,
+    asgi_traced,
+    tracer_provider,
+    tracing_setup,
+)
 
 # Load the tokenizer in each worker at start-up, not during its first request.
 warm_up()
@@ -29,6 +34,7 @@ if tracing_setup():
 
     llama_index_instrument(tracer_provider(), content=settings.TRACE_CONTENT)
     django_application = asgi_traced(django_application)
+    access_line_traced()
 
 _WEBSOCKET_REFUSAL = json.dumps(
     {

@@ -12,10 +12,12 @@ Set, every request becomes one trace:
   counts) and each tool call (with ``fintalk.tool.outcome``) — see ``agents.tracing``,
 - one span per database write (INSERT, UPDATE, DELETE), statement without its values.
 
-The trace id is stamped on log lines (``trace_id`` in JSON logs) and kept on the
-conversation log, so a trace leads to the admin and back.
+The trace id is stamped on log lines (``trace_id`` in JSON logs), appended to the access
+line of the request (``trace_id=…``, beside the status that carried ``X-Request-ID``) and
+kept on the conversation log, so a trace leads to the admin and back.
 """
 
+import logging
 import re
 from collections.abc import Callable
 
@@ -90,6 +92,25 @@ def asgi_traced(application: Callable) -> Callable:
         exclude_spans=["receive", "send"],  # no span per SSE chunk
         excluded_urls="healthz,readyz,metrics",
     )
+
+
+class AccessLineTraceId(logging.Filter):
+    """Appends ``trace_id=<id>`` to the server's access line (uvicorn's ``uvicorn.access``,
+    which gunicorn's access log shows), written while the request's span is current."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        trace_id = trace_id_current()
+        if trace_id and isinstance(record.args, tuple):
+            record.msg = f"{record.msg} trace_id=%s"
+            record.args = (*record.args, trace_id)
+        return True
+
+
+def access_line_traced() -> None:
+    """Put the trace id on every access line from now on (when tracing is on)."""
+    access = logging.getLogger("uvicorn.access")
+    if tracing_enabled() and not any(isinstance(f, AccessLineTraceId) for f in access.filters):
+        access.addFilter(AccessLineTraceId())
 
 
 def trace_id_current() -> str:

@@ -218,6 +218,7 @@ def test_a_real_server_exports_one_trace_per_request_over_otlp_http(receiver, tr
             "OTEL_SERVICE_NAME": "fintalk-under-test",
             "OTEL_BSP_SCHEDULE_DELAY": "50",
             "LOG_FORMAT": "json",
+            "GUNICORN_ACCESS_LOG": "-",
         }
     )
     try:
@@ -230,8 +231,12 @@ def test_a_real_server_exports_one_trace_per_request_over_otlp_http(receiver, tr
 
         root = receiver.wait_for("POST /api/chat/completions")
         trace = [span for span in receiver.spans if span.trace_id == root.trace_id]
+        logged = server.log_path.read_text()
     finally:
         server.stop()
+
+    [access_line] = [line for line in logged.splitlines() if '"POST /api/chat/completions' in line]
+    assert access_line.endswith(f" 200 trace_id={root.trace_id.hex()}")
 
     assert receiver.paths and set(receiver.paths) == {"/v1/traces"}
     assert not root.parent_span_id
