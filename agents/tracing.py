@@ -124,6 +124,7 @@ def llama_index_instrument(provider, *, content: bool = False) -> None:
     dispatcher.add_span_handler(outcome)
     hidden = not content
     config = TraceConfig(
+        hide_llm_tools=hidden,  # every tool's JSON schema on every model call: costly, static
         hide_inputs=hidden,
         hide_outputs=hidden,
         hide_input_messages=hidden,
