@@ -48,13 +48,17 @@ def screenshots(tmp_path) -> Path:
 
 
 def log_in(browser, url: str) -> None:
+    """Open the chat page, which sends the browser to the admin's login; log in; wait for
+    the chat page to come back."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(f"{url}/")
     assert "/admin/login/" in browser.current_url  # the page is for staff only
     browser.find_element(By.ID, "id_username").send_keys("teller")
     browser.find_element(By.ID, "id_password").send_keys(STAFF_PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    WebDriverWait(browser, 60).until(lambda b: b.find_elements(By.CSS_SELECTOR, "[role=log]"))
 
 
 def ask(browser, question: str, *, answers_before: int) -> str:
