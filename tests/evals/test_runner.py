@@ -139,3 +139,13 @@ def test_against_a_running_server_over_http(live_server_url, trusted_key, demo_b
     assert result.turns[0].tool_choice is True
     assert result.turns[0].reply.first_token_ms is not None
     assert result.turns[0].reply.completion_tokens > 0
+
+
+def test_a_server_whose_log_is_not_in_this_database_leaves_tools_unchecked(transactional_db):
+    from evals.observe import Observer
+
+    observer = Observer(probe=True, log_timeout=0.2)
+
+    assert asyncio.run(observer.tools("chatcmpl-from-another-database")) is None
+    assert observer.available is False
+    assert asyncio.run(observer.actions("call:anything")) == {}
