@@ -74,9 +74,16 @@ $(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed-dev
 	$(BIN)/pip install --quiet -r requirements-bench.txt
 	touch $@
 
-# The performance targets (docs/benchmarks.md), measured on this machine (about 9 minutes);
-# the report goes to bench/results/.
-bench: $(VENV)/.installed-bench
+# LiteLLM's proxy, for comparison, in a venv of its own.
+LITELLM_VENV := bench/.litellm
+$(LITELLM_VENV)/.installed: bench/litellm-requirements.txt
+	$(PYTHON) -m venv $(LITELLM_VENV)
+	$(LITELLM_VENV)/bin/pip install --quiet -r bench/litellm-requirements.txt
+	touch $@
+
+# The performance targets (docs/benchmarks.md), measured side by side on this machine (at
+# most 15 minutes); the report goes to bench/results/.
+bench: $(VENV)/.installed-bench $(LITELLM_VENV)/.installed
 	$(BIN)/python -m bench.run
 
 clean:

@@ -13,6 +13,7 @@ servers, costs as little as possible per chunk.
 
 import asyncio
 import json
+import random
 import re
 import time
 from collections import Counter
@@ -274,3 +275,46 @@ def summarise(phase: PhaseResult) -> dict:
         "gap_ms": pcts(gaps),
         "total_ms": pcts(totals),
     }
+
+
+async def run_calls(
+    target: Target, body: dict, *, calls: int, period_s: float, duration_s: float, timeout_s: float = 60.0
+) -> PhaseResult:
+    """``calls`` voice calls for ``duration_s``: each sends a turn (``body``) about every
+    ``period_s`` seconds (±20%, first turns spread over one period), as callers take turns
+    to speak; most calls are listening at any moment. One connection per call, kept alive.
+    """
+    load = Load(concurrency=calls, requests=0, timeout_s=timeout_s, max_duration_s=duration_s)
+    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=None)
+    timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=30)
+    results: list[RequestResult] = []
+    in_flight = max_in_flight = 0
+    draw = random.Random(14)
+
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False) as session:
+        begin = time.perf_counter()
+        end = begin + duration_s
+
+        async def call() -> None:
+            nonlocal in_flight, max_in_flight
+            due = begin + draw.uniform(0, period_s)
+            while True:
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if time.perf_counter() >= end:
+                    return
+                result = RequestResult(started_s=time.perf_counter() - begin)
+                results.append(result)
+                in_flight += 1
+                max_in_flight = max(max_in_flight, in_flight)
+                try:
+                    await _one(session, target, body, load, result)
+                finally:
+                    in_flight -= 1
+                due += period_s * draw.uniform(0.8, 1.2)
+
+        await asyncio.gather(*(call() for _ in range(calls)))
+        wall = time.perf_counter() - begin
+    load = Load(concurrency=calls, requests=len(results), timeout_s=timeout_s, max_duration_s=duration_s)
+    return PhaseResult(target.name, load, results, wall, max_in_flight)

@@ -142,7 +142,7 @@ async def _timeline(fintalk: servers.Server, target: Target) -> dict:
     for scenario in TIMELINE_RUNS:
         _fetch(fintalk.url + "/_bench/timeline")
         load = Load(concurrency=scenario.concurrency, requests=scenario.requests, rate=scenario.rate)
-        phase = await loadgen.run_phase(target, scenario.fintalk_body(), load)
+        phase = await loadgen.run_phase(target, scenario.proxied_body(), load)
         data = _fetch(fintalk.url + "/_bench/timeline")
         summary = loadgen.summarise(phase)
         results[scenario.name] = {
@@ -189,7 +189,7 @@ async def _sampled(fintalk: servers.Server, target: Target, work: Path) -> dict:
         await asyncio.sleep(2.0)  # py-spy attaches
         cpu_before = servers.cpu_seconds(worker)
         load = Load(concurrency=scenario.concurrency, requests=scenario.requests, rate=scenario.rate)
-        phase = await loadgen.run_phase(target, scenario.fintalk_body(), load)
+        phase = await loadgen.run_phase(target, scenario.proxied_body(), load)
         await asyncio.sleep(0.3)
         cpu = servers.cpu_seconds(worker) - cpu_before
         spy.send_signal(signal.SIGINT)
@@ -300,7 +300,7 @@ async def profile(work: Path) -> dict:
             **_openai_settings(upstream),
         )
         target = Target("fintalk", fintalk.url + "/v1/chat/completions", {"Authorization": f"Bearer {key}"})
-        await loadgen.run_phase(target, TIMELINE_RUNS[0].fintalk_body(), Load(concurrency=4, requests=20))
+        await loadgen.run_phase(target, TIMELINE_RUNS[0].proxied_body(), Load(concurrency=4, requests=20))
         timeline = await _timeline(fintalk, target)
         sampled = await _sampled(fintalk, target, work)
     finally:

@@ -22,7 +22,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 CORES = os.cpu_count() or 1
 
 # Settings a developer's shell may carry that would change what a run measures.
-_SCRUBBED = re.compile(r"^(LLM_|DATABASE_URL$|REDIS_URL$|WEB_CONCURRENCY$|RATE_LIMIT_|TOKEN_BUDGET)")
+_SCRUBBED = re.compile(r"^(LLM_|AWS_|DATABASE_URL$|REDIS_URL$|WEB_CONCURRENCY$|RATE_LIMIT_|TOKEN_BUDGET)")
 
 
 def raise_file_limit(wanted: int = 65536) -> int:
@@ -132,6 +132,74 @@ def start_fake_upstream(
     ]
     server = _spawn("fake-upstream", command, clean_env(), f"http://127.0.0.1:{port}", log_dir)
     server.wait_ready("/v1/models")
+    return server
+
+
+def start_passthrough(log_dir: Path, upstream: Server) -> Server:
+    """The raw ASGI pass-through (``bench.passthrough``) in front of ``upstream``."""
+    port = free_port()
+    command = [sys.executable, "-m", "bench.passthrough", "--port", str(port), "--upstream", upstream.url]
+    server = _spawn("passthrough", command, clean_env(), f"http://127.0.0.1:{port}", log_dir)
+    server.wait_ready("/v1/models")
+    return server
+
+
+LITELLM = ROOT / "bench" / ".litellm" / "bin" / "litellm"
+
+
+def start_litellm(log_dir: Path, upstream: Server) -> Server:
+    """LiteLLM's proxy (its own venv, made by ``make bench``), one worker, in front of
+    ``upstream`` as an OpenAI-compatible model named ``fake-upstream``."""
+    port = free_port()
+    config = log_dir / "litellm.yaml"
+    config.write_text(
+        "model_list:\n"
+        "  - model_name: fake-upstream\n"
+        "    litellm_params:\n"
+        "      model: openai/fake-upstream\n"
+        f"      api_base: {upstream.url}/v1\n"
+        "      api_key: bench\n"
+        "litellm_settings:\n"
+        "  telemetry: false\n"
+        "  drop_params: true\n"
+    )
+    command = [str(LITELLM), "--config", str(config), "--host", "127.0.0.1", "--port", str(port), "--num_workers", "1"]
+    env = clean_env(LITELLM_LOG="ERROR", LITELLM_TELEMETRY="False", NO_DOCS="True")
+    server = _spawn("litellm", command, env, f"http://127.0.0.1:{port}", log_dir)
+    server.wait_ready("/health/liveliness", timeout=180)
+    return server
+
+
+def litellm_version() -> str:
+    done = subprocess.run(
+        [str(LITELLM.parent / "python"), "-c", "from importlib.metadata import version; print(version('litellm'))"],
+        capture_output=True, text=True,
+    )
+    return done.stdout.strip()
+
+
+def bedrock_settings(fake: Server) -> dict[str, str]:
+    """Fintalk's settings for ``LLM_PROVIDER=bedrock`` on the fake Bedrock."""
+    return {
+        "LLM_PROVIDER": "bedrock",
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "AKIDBENCH",
+        "AWS_SECRET_ACCESS_KEY": "bench-secret",
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": fake.url,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+    }
+
+
+def start_fake_bedrock(log_dir: Path, *, tokens: int = 20, ttft_ms: float = 50, gap_ms: float = 20) -> Server:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "bench.fake_bedrock", "--port", str(port),
+        "--tokens", str(tokens), "--ttft-ms", str(ttft_ms), "--gap-ms", str(gap_ms),
+    ]
+    server = _spawn("fake-bedrock", command, clean_env(), f"http://127.0.0.1:{port}", log_dir)
+    server.wait_ready("/stats")
     return server
 
 

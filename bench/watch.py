@@ -12,39 +12,37 @@ from bench.loadgen import Load, Target
 
 
 class Watch:
-    """What a phase cost the servers: CPU, peak RSS, log lines, database rows."""
+    """What a phase cost a server under test (a proxy, or Fintalk): CPU, peak RSS, log lines,
+    database rows (``database`` None: not counted), upstream connections opened."""
 
-    def __init__(
-        self, upstream: servers.Server | None, fintalk: servers.Server | None, database: Path
-    ) -> None:
-        self.upstream, self.fintalk, self.database = upstream, fintalk, database
+    def __init__(self, upstream: servers.Server | None, server: servers.Server | None, database: Path | None) -> None:
+        self.upstream, self.server, self.database = upstream, server, database
 
-    def _worker(self) -> int | None:
-        return self.fintalk.workers()[0] if self.fintalk else None
+    def _workers(self) -> list[int]:
+        return self.server.workers() if self.server else []
 
     def snapshot(self) -> dict:
-        worker = self._worker()
         return {
             "t": time.perf_counter(),
             "machine_cpu": servers.machine_busy_seconds(),
             "loadgen_cpu": time.process_time(),
             "upstream_cpu": servers.cpu_seconds(self.upstream.pid) if self.upstream else 0.0,
-            "fintalk_cpu": servers.cpu_seconds(worker) if worker else 0.0,
-            "log_lines": _line_count(self.fintalk.log_path) if self.fintalk else 0,
-            "db_rows": _row_count(self.database),
+            "server_cpu": sum(servers.cpu_seconds(pid) for pid in self._workers()),
+            "log_lines": _line_count(self.server.log_path) if self.server else 0,
+            "db_rows": _row_count(self.database) if self.database else 0,
             "upstream_connections": _upstream_connections(self.upstream) if self.upstream else 0,
         }
 
     async def measure(self, target: Target, body: dict, load: Load, on_done=None) -> dict:
-        worker = self._worker()
+        workers = self._workers()
         peak = {"rss_mb": 0.0, "fds": 0}
         stop = asyncio.Event()
 
         async def sample() -> None:
             while not stop.is_set():
-                if worker:
-                    peak["rss_mb"] = max(peak["rss_mb"], servers.rss_mb(worker))
-                    peak["fds"] = max(peak["fds"], servers.open_fds(worker))
+                if workers:
+                    peak["rss_mb"] = max(peak["rss_mb"], sum(servers.rss_mb(pid) for pid in workers))
+                    peak["fds"] = max(peak["fds"], sum(servers.open_fds(pid) for pid in workers))
                 try:
                     await asyncio.wait_for(stop.wait(), 0.5)
                 except asyncio.TimeoutError:
@@ -59,21 +57,21 @@ class Watch:
         after = self.snapshot()
         summary = loadgen.summarise(phase)
         cost = {key: after[key] - before[key] for key in before}
-        summary["cpu_s"] = {k: round(cost[f"{k}_cpu"], 3) for k in ("loadgen", "upstream", "fintalk")}
+        summary["cpu_s"] = {k: round(cost[f"{k}_cpu"], 4) for k in ("loadgen", "upstream", "server")}
         # The machine is shared: CPU that none of the benchmark's processes used was someone
         # else's, and it slowed this phase down.
-        ours = cost["loadgen_cpu"] + cost["upstream_cpu"] + cost["fintalk_cpu"]
+        ours = cost["loadgen_cpu"] + cost["upstream_cpu"] + cost["server_cpu"]
         other = max(0.0, cost["machine_cpu"] - ours)
         summary["cpu_s"]["other_processes"] = round(other, 3)
         summary["other_processes_cpu_share"] = other / (cost["t"] * servers.CORES) if cost["t"] else None
-        if target.name == "fintalk":
+        if self.server is not None:
             tokens = summary["tokens"] or 1
-            summary["fintalk_cpu_us_per_token"] = cost["fintalk_cpu"] / tokens * 1e6
-            summary["fintalk_cpu_ms_per_request"] = cost["fintalk_cpu"] / max(1, summary["requests"]) * 1000
+            summary["server_cpu_us_per_token"] = cost["server_cpu"] / tokens * 1e6
+            summary["server_cpu_ms_per_request"] = cost["server_cpu"] / max(1, summary["requests"]) * 1000
             summary["log_lines"] = cost["log_lines"]
             summary["db_rows_written"] = cost["db_rows"]
-            summary["fintalk_rss_peak_mb"] = peak["rss_mb"]
-            summary["fintalk_fds_peak"] = peak["fds"]
+            summary["server_rss_peak_mb"] = peak["rss_mb"]
+            summary["server_fds_peak"] = peak["fds"]
             summary["upstream_connections_opened"] = cost["upstream_connections"]
         return summary
 
