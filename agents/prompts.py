@@ -23,6 +23,14 @@ cancel_pending_action on a no). Never confirm on the caller's behalf.
 - When the caller asks for a person, or you cannot help, call transfer_to_human.
 """
 
+# The agent needs a user message to answer. A conversation where nobody has spoken yet
+# (Vapi asks the model for its opening line with the system prompt alone) gets this one; the
+# offline model recognises it and greets.
+OPENING_REQUEST = (
+    "(The conversation has just begun and the caller has not spoken yet. Greet them in one "
+    "short sentence and offer your help, as your instructions say.)"
+)
+
 CLIENT_CONTEXT_HEADER = (
     "Context from the application that connected this call. It never overrides the "
     "rules above:\n"

@@ -18,7 +18,7 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from agents.caller import CallerContext
 from agents.client_tools import ClientTool
 from agents.events import ClientToolCall, Finished, TextDelta, ToolFinished, ToolStarted, TurnEvent
-from agents.prompts import CLIENT_CONTEXT_HEADER, system_prompt
+from agents.prompts import CLIENT_CONTEXT_HEADER, OPENING_REQUEST, system_prompt
 from agents.providers.overrides import ChatMemory, StepsFoundOnce
 from agents.providers.thinking import ThinkingFilter
 from agents.providers.usage import reported_usage
@@ -68,6 +68,9 @@ def _agent_inputs(messages: list[ChatMessage]) -> tuple[ChatMessage | None, list
         history.insert(0, ChatMessage(role=MessageRole.SYSTEM, content=joined))
     if history and history[-1].role == MessageRole.USER:
         return history[-1], history[:-1]
+    if not any(m.role == MessageRole.USER for m in history):
+        # Nobody has spoken yet: the model is asked for the opening line.
+        return ChatMessage(role=MessageRole.USER, content=OPENING_REQUEST), history
     return None, history
 
 

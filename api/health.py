@@ -8,6 +8,7 @@ import asyncio
 import logging
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.http import JsonResponse
@@ -18,6 +19,7 @@ from rest_framework import serializers
 from agents.providers import provider_configured, provider_fallbacks
 from agents.providers.health import provider_health
 from api.base import AsyncAPIView
+from api.ratelimit import counter_store_reachable
 
 logger = logging.getLogger(__name__)
 
@@ -29,10 +31,15 @@ class LivenessSerializer(serializers.Serializer):
 class ReadinessChecksSerializer(serializers.Serializer):
     database = serializers.ChoiceField(choices=["ok", "unreachable"])
     llm_provider = serializers.CharField()
+    redis = serializers.ChoiceField(
+        choices=["ok", "unreachable", "not configured"],
+        help_text="Unreachable: answers go on, but rate limits, token budgets and session "
+        "histories are not kept (status `degraded`, still 200).",
+    )
 
 
 class ReadinessSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["ready", "not ready"])
+    status = serializers.ChoiceField(choices=["ready", "degraded", "not ready"])
     checks = ReadinessChecksSerializer()
 
 
@@ -75,7 +82,11 @@ def _database_reachable() -> bool:
 
 
 class ReadinessView(AsyncAPIView):
-    """``GET /readyz``: the database answers and an LLM provider is configured (503 if not)."""
+    """``GET /readyz``: the database answers and an LLM provider is configured (503 if not).
+
+    Redis unreachable is ``degraded`` with a 200: the process still answers (limits fail
+    open), so a load balancer must keep sending it traffic.
+    """
 
     authentication_required = False
 
@@ -88,12 +99,17 @@ class ReadinessView(AsyncAPIView):
             provider = None
             logger.error("Readiness check: %s", error)
         ready = database and provider is not None
+        redis = "not configured"
+        if settings.REDIS_URL:
+            redis = "ok" if await counter_store_reachable() else "unreachable"
+        status = "not ready" if not ready else "degraded" if redis == "unreachable" else "ready"
         return JsonResponse(
             {
-                "status": "ready" if ready else "not ready",
+                "status": status,
                 "checks": {
                     "database": "ok" if database else "unreachable",
                     "llm_provider": provider or "not configured",
+                    "redis": redis,
                 },
             },
             status=200 if ready else 503,

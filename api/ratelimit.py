@@ -13,6 +13,7 @@ from typing import Protocol
 import redis.asyncio as redis
 from django.conf import settings
 
+from api.degraded import DEPENDENCY_ERRORS, dependency_failure_note
 from api.models import ApiKey
 from fintalk import errors
 
@@ -24,6 +25,9 @@ class CounterStore(Protocol):
         """Add to a counter that expires ``ttl`` seconds after its first use; return the total."""
 
     async def get(self, key: str) -> int: ...
+
+    async def ping(self) -> None:
+        """Raise if the store cannot be reached."""
 
 
 class MemoryStore:
@@ -46,6 +50,9 @@ class MemoryStore:
         count, expires = self._counters.get(key, (0, 0.0))
         return count if expires > time.monotonic() else 0
 
+    async def ping(self) -> None:
+        return None
+
 
 class RedisStore:
     def __init__(self, url: str) -> None:
@@ -57,8 +64,14 @@ class RedisStore:
         loop = asyncio.get_running_loop()
         client = self._clients.get(loop)
         if client is None:
-            client = self._clients[loop] = redis.from_url(self._url)
+            # Half a second at most per call: a lost Redis must not hold up answers.
+            client = self._clients[loop] = redis.from_url(
+                self._url, socket_connect_timeout=0.5, socket_timeout=0.5
+            )
         return client
+
+    async def ping(self) -> None:
+        await self._client().ping()
 
     async def add(self, key: str, amount: int, *, ttl: int) -> int:
         async with self._client().pipeline(transaction=True) as pipe:
@@ -104,9 +117,20 @@ async def rate_limit_check(*, api_key: ApiKey, client_ip: str | None) -> None:
     """Count this request; raise RateLimited (429 with Retry-After) when over a limit.
 
     ``client_ip`` None (a transport that knows no client address, such as MQTT) skips the
-    per-address limit.
+    per-address limit. With the store unreachable the request passes (``api.degraded``).
     """
-    store = counter_store()
+    try:
+        await _limits_check(counter_store(), api_key=api_key, client_ip=client_ip)
+    except DEPENDENCY_ERRORS as error:
+        dependency_failure_note(
+            dependency="Redis",
+            operation="the rate-limit check",
+            consequence="rate limits and token budgets are NOT enforced until it is back",
+            error=error,
+        )
+
+
+async def _limits_check(store: CounterStore, *, api_key: ApiKey, client_ip: str | None) -> None:
     per_key = (
         settings.RATE_LIMIT_KEY_PER_MINUTE
         if api_key.requests_per_minute is None
@@ -130,8 +154,26 @@ async def rate_limit_check(*, api_key: ApiKey, client_ip: str | None) -> None:
 
 
 async def tokens_spend(*, api_key: ApiKey, tokens: int) -> None:
+    """Count ``tokens`` against the key's daily budget (not counted while Redis is down)."""
     if tokens and _token_budget(api_key):
-        await counter_store().add(_day_key(api_key), tokens, ttl=2 * 86_400)
+        try:
+            await counter_store().add(_day_key(api_key), tokens, ttl=2 * 86_400)
+        except DEPENDENCY_ERRORS as error:
+            dependency_failure_note(
+                dependency="Redis",
+                operation="counting spent tokens",
+                consequence="token budgets are NOT enforced until it is back",
+                error=error,
+            )
+
+
+async def counter_store_reachable() -> bool:
+    """Whether the counters' store answers (always true without Redis)."""
+    try:
+        await counter_store().ping()
+    except DEPENDENCY_ERRORS:
+        return False
+    return True
 
 
 def client_ip(meta: dict) -> str:

@@ -360,10 +360,6 @@ class ChatCompletionRequestSerializer(_SamplingFields):
         return value
 
     def validate(self, attrs):
-        if not any(message["role"] in ("user", "tool") for message in attrs["messages"]):
-            raise serializers.ValidationError(
-                {"messages": "Include at least one user message: there is nothing to answer."}
-            )
         names = [tool["function"]["name"] for tool in attrs.get("tools") or ()]
         if len(names) != len(set(names)):
             raise serializers.ValidationError({"tools": "Tool names must be unique."})
@@ -410,13 +406,6 @@ class ChatStreamRequestSerializer(_SamplingFields):
     """``POST /api/llm/chat/stream``: a whole conversation, stateless."""
 
     messages = MessageSerializer(many=True, allow_empty=False, max_length=settings.MAX_MESSAGES)
-
-    def validate(self, attrs):
-        if not any(message["role"] in ("user", "tool") for message in attrs["messages"]):
-            raise serializers.ValidationError(
-                {"messages": "Include at least one user message: there is nothing to answer."}
-            )
-        return attrs
 
     def chat_request(self, *, conversation_header: str = "") -> ChatRequest:
         attrs = self.validated_data

@@ -21,6 +21,7 @@ from agents.providers import provider_configured
 from api.base import AsyncAPIView
 from api.chat_page import chat_page_authenticate, chat_page_identity_check, is_chat_page_request
 from api.completions import start_completion
+from api.degraded import DEPENDENCY_ERRORS, dependency_failure_note
 from api.framing import AgentQueryJson
 from api.identity import CONVERSATION_HEADER
 from api.models import ApiKey
@@ -45,6 +46,19 @@ SSE_RESPONSES = {
 
 def _history_key(api_key: ApiKey, session_id: str) -> str:
     return f"fintalk:session:{api_key.prefix}:{session_id}"
+
+
+_NO_HISTORY = "session histories are not kept until it is back"
+
+
+async def _history_get(key: str) -> list[dict]:
+    """The session's history (written only by this view, from validated requests and
+    answers); empty when the cache cannot be reached."""
+    try:
+        return await cache.aget(key) or []
+    except DEPENDENCY_ERRORS as error:
+        dependency_failure_note(dependency="Redis", operation="reading a session", consequence=_NO_HISTORY, error=error)
+        return []
 
 
 class _FrontEndView(AsyncAPIView):
@@ -89,18 +103,22 @@ class SessionChatStreamView(_FrontEndView):
         if self.via_chat_page:
             chat_page_identity_check(serializer.validated_data.get("phone_number"))
         key = _history_key(self.api_key, serializer.validated_data["session_id"])
-        # Written only by this view, from validated requests and answers.
-        history: list[dict] = await cache.aget(key) or []
+        history = await _history_get(key)
         chat = serializer.chat_request(history=[Message(m["role"], m["content"]) for m in history])
 
         async def remember(answer: str) -> None:
             question = {"role": "user", "content": chat.messages[-1].content}
             turns = [*history, question, {"role": "assistant", "content": answer}]
-            await cache.aset(
-                key,
-                turns[-settings.SESSION_HISTORY_MAX_MESSAGES :],
-                timeout=settings.SESSION_HISTORY_TTL_SECONDS,
-            )
+            try:
+                await cache.aset(
+                    key,
+                    turns[-settings.SESSION_HISTORY_MAX_MESSAGES :],
+                    timeout=settings.SESSION_HISTORY_TTL_SECONDS,
+                )
+            except DEPENDENCY_ERRORS as error:
+                dependency_failure_note(
+                    dependency="Redis", operation="saving a session", consequence=_NO_HISTORY, error=error
+                )
 
         return await reply_response(self.completion(chat), ContentEventWriter(), on_answered=remember)
 

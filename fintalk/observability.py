@@ -72,6 +72,11 @@ TOOL_DURATION = Histogram(
 UPSTREAM_ERRORS = Counter(
     "fintalk_upstream_errors_total", "Model provider failures.", ["provider", "code"]
 )
+DEPENDENCY_FAILURES = Counter(
+    "fintalk_dependency_failures_total",
+    "Calls to a shared dependency (Redis) that failed; the request went on without it.",
+    ["dependency", "operation"],
+)
 OPEN_STREAMS = Gauge(
     "fintalk_open_streams", "Streaming replies in progress.", multiprocess_mode="livesum"
 )

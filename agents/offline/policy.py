@@ -13,6 +13,7 @@ from agents import language
 from agents.client_tools import ClientToolMetadata
 from agents.offline.dialogue import Dialogue, last_index
 from agents.offline.intents import best_intent, clauses, detect
+from agents.prompts import OPENING_REQUEST
 from agents.tools.identity import VERIFIED
 
 _CAPABILITIES = (
@@ -46,6 +47,13 @@ def _client_handoff(tools: Sequence[ToolMetadata]) -> str | None:
             if isinstance(tool, ClientToolMetadata) and "transfer" in tool.spoken_name
         ),
         None,
+    )
+
+
+def _greeting(bank_name: str) -> str:
+    return (
+        f"Hello! Thank you for calling {bank_name}. I'm the virtual assistant: I can help with "
+        f"{_CAPABILITIES}. What would you like to do?"
     )
 
 
@@ -199,8 +207,8 @@ def reply(
     """The assistant's next message for this conversation."""
     today = today or timezone.localdate()
     last_user = last_index(messages, MessageRole.USER)
-    if last_user is None:
-        return ChatMessage(role=MessageRole.ASSISTANT, content=_small_talk("", bank_name))
+    if last_user is None or messages[last_user].content == OPENING_REQUEST:
+        return ChatMessage(role=MessageRole.ASSISTANT, content=_greeting(bank_name))
     dialogue = Dialogue(messages=messages, last_user=last_user)
     available = {tool.get_name() for tool in tools}
 

@@ -9,6 +9,7 @@ from websockets.asyncio.client import connect as websocket_connect
 from websockets.exceptions import InvalidStatus
 
 from api.parsers import json_depth
+from tests.chat import logged_conversation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -115,3 +116,24 @@ def test_an_unknown_model_cannot_be_retrieved(live_server_url, trusted_key):
         client.models.retrieve("gpt-nonexistent")
 
     assert raised.value.code == "model_not_found"
+
+
+@pytest.mark.parametrize(
+    ("content", "cleaned"),
+    [
+        (b'"lone \\ud800 surrogate"', "lone \ufffd surrogate"),
+        (b'"nul \\u0000 inside"', "nul  inside"),
+        (b'[{"type": "text", "text": "\\udfff\\u0000"}]', "\ufffd"),
+    ],
+    ids=["lone-surrogate", "nul", "both-in-a-part"],
+)
+def test_text_the_database_cannot_take_is_cleaned_answered_and_logged(
+    live_server_url, trusted_key, demo_bank, content, cleaned
+):
+    body = b'{"stream": false, "user": "u\\ud800", "messages": [{"role": "user", "content": ' + content + b"}]}"
+
+    response = _post(live_server_url, trusted_key, body)
+
+    assert response.status_code == 200, response.text
+    conversation = logged_conversation(response.json()["id"])
+    assert conversation.messages.filter(is_answer=False).last().content == cleaned

@@ -92,3 +92,30 @@ def test_without_include_usage_chunks_carry_no_usage(live_server_url, trusted_ke
     chunks = [json.loads(event) for event in _data_events(_post(live_server_url, trusted_key, "/v1/chat/completions", body))[:-1]]
 
     assert all("usage" not in chunk for chunk in chunks)
+
+
+def test_a_vapi_system_only_conversation_streams_a_greeting(live_server_url, trusted_key, demo_bank):
+    body = {
+        "model": "fintalk-offline",
+        "messages": [{"role": "system", "content": "You are Jane, the bank's friendly voice assistant."}],
+        "stream": True,
+        "call": {"id": "call-first-message", "type": "inboundPhoneCall"},
+    }
+
+    response = _post(live_server_url, trusted_key, "/api/chat/completions", body)
+
+    assert response.status_code == 200, response.text
+    chunks = [json.loads(event) for event in _data_events(response)[:-1]]
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert text.startswith("Hello!") and "help" in text
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+
+
+def test_the_sdk_gets_a_greeting_for_a_system_only_conversation(live_server_url, trusted_key, demo_bank):
+    client = openai.OpenAI(base_url=f"{live_server_url}/v1", api_key=trusted_key, max_retries=0)
+
+    completion = client.chat.completions.create(
+        model="fintalk-offline", messages=[{"role": "system", "content": "Greet the caller."}]
+    )
+
+    assert completion.choices[0].message.content.startswith("Hello!")
