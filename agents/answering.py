@@ -37,6 +37,10 @@ from fintalk import errors
 
 logger = logging.getLogger(__name__)
 
+# The message a deadline cancels an answer with (``api.pump``): the log then says error,
+# not cancelled. Followed by ": " and what took too long.
+DEADLINE_CANCEL = "fintalk-deadline"
+
 APOLOGY = "I'm sorry, I can't answer that right now. Please try again in a moment."
 # ``Conversation.answered_by`` when no provider could answer and the apology was sent.
 ANSWERED_BY_APOLOGY = "apology"
@@ -126,9 +130,15 @@ async def answer_turn(
         record.usage_estimated = usage.estimated
         record.finish_reason = finish
         yield Answered(finish, usage)
-    except (asyncio.CancelledError, GeneratorExit):
-        record.status = Conversation.Status.CANCELLED
-        record.error = "The client went away before the answer was complete."
+    except (asyncio.CancelledError, GeneratorExit) as stopped:
+        reason = stopped.args[0] if stopped.args and isinstance(stopped.args[0], str) else ""
+        if reason.startswith(DEADLINE_CANCEL):
+            # Stopped by a deadline: a failure to answer, not a caller who went away.
+            record.error = reason.removeprefix(DEADLINE_CANCEL).lstrip(": ")
+            logger.error("Answer %s stopped by a deadline: %s", record.completion_id, record.error)
+        else:
+            record.status = Conversation.Status.CANCELLED
+            record.error = "The client went away before the answer was complete."
         raise
     except errors.FintalkError as error:
         record.error = error.message

@@ -9,6 +9,7 @@ the client goes away. Per token it costs one queue put and get.
 import asyncio
 from collections.abc import AsyncIterator
 
+from agents.answering import DEADLINE_CANCEL
 from agents.events import ClientToolCall, TextDelta, TurnEvent
 from fintalk import errors
 
@@ -90,10 +91,9 @@ class EventPump:
     def _expire(self, what: str, seconds: float) -> None:
         if self._task is None or self._task.done():
             return
-        self._queue.put_nowait(
-            _Failed(errors.UpstreamTimeout(f"No answer: {what} took longer than {seconds:g} s."))
-        )
-        self._task.cancel("deadline")
+        message = f"No answer: {what} took longer than {seconds:g} s."
+        self._queue.put_nowait(_Failed(errors.UpstreamTimeout(message)))
+        self._task.cancel(f"{DEADLINE_CANCEL}: {message}")
 
     async def next(self) -> TurnEvent | KeepAlive | None:
         """The next event, ``KEEP_ALIVE``, or None at the end; raises the answer's error."""
