@@ -4,6 +4,7 @@ All configuration comes from environment variables (listed in the README), read 
 through ``fintalk.env`` so that a bad value fails at start-up with a clear message.
 """
 
+import logging
 from pathlib import Path
 
 import dj_database_url
@@ -180,6 +181,25 @@ SPECTACULAR_SETTINGS = {
 }
 
 LOG_FORMAT = env_str("LOG_FORMAT", "plain").lower()
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r}: use DEBUG, INFO, WARNING, ERROR or CRITICAL.")
+# Third-party loggers that write request or response bodies below INFO.
+PAYLOAD_LOGGERS = (
+    "openai",
+    "httpcore",
+    "botocore",
+    "boto3",
+    "urllib3",
+    "aiohttp",
+    "websockets",
+    "aiomqtt",
+    "paho",
+    "llama_index",
+    "workflows",
+    "django.db.backends",
+)
+_QUIET_LEVEL = max(logging.getLevelName(LOG_LEVEL), logging.INFO)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -199,9 +219,16 @@ LOGGING = {
             "filters": ["request_id", "card_numbers"],
         }
     },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
-    # httpx logs every upstream request at INFO: one line per answer, nothing to act on.
-    "loggers": {"django.request": {"level": "ERROR"}, "httpx": {"level": "WARNING"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        # httpx logs every upstream request at INFO: one line per answer, nothing to act on.
+        "httpx": {"level": "WARNING"},
+        # Never the caller's words in a log, whatever LOG_LEVEL says: at DEBUG these write
+        # request bodies (openai's "Request options", botocore's params, websockets' frames,
+        # SQL parameters, LlamaIndex's prompts).
+        **{name: {"level": _QUIET_LEVEL} for name in PAYLOAD_LOGGERS},
+    },
 }
 # Server-side history of the session endpoints (/api/llm/chat/session/stream), kept in
 # the cache (Redis with REDIS_URL, so every worker sees it): lifetime and length.
