@@ -34,6 +34,7 @@ from agents.tokens import count_prompt_tokens, count_tokens
 from conversations.models import Conversation
 from conversations.services import ConversationRecord, ToolCallRecord, conversation_log_write
 from fintalk import errors
+from fintalk.text import OFF_LOOP_THRESHOLD
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +126,10 @@ async def answer_turn(
             record.answered_by, record.answered_model = answering.provider.name, answering.provider.model
             record.status = Conversation.Status.COMPLETED
         record.answer = "".join(answer)
-        usage = _usage(answering, record)
+        if sum(len(content) for _, content in record.messages) > OFF_LOOP_THRESHOLD:
+            usage = await asyncio.to_thread(_usage, answering, record)  # tokenizing 1 MB: ~0.2 s
+        else:
+            usage = _usage(answering, record)
         record.prompt_tokens, record.completion_tokens = usage.prompt_tokens, usage.completion_tokens
         record.usage_estimated = usage.estimated
         record.finish_reason = finish

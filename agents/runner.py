@@ -1,5 +1,6 @@
 """The one agent loop: a LlamaIndex FunctionAgent run, translated into turn events."""
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from agents.providers.overrides import ChatMemory, StepsFoundOnce
 from agents.providers.thinking import ThinkingFilter
 from agents.providers.usage import reported_usage
 from agents.tools import tools_for
+from fintalk.text import OFF_LOOP_THRESHOLD
 from fintalk.masking import CardNumberStreamFilter, mask_card_numbers, mask_card_numbers_in
 
 
@@ -85,7 +87,10 @@ async def run_agent(turn: Turn, llm: FunctionCallingLLM) -> AsyncIterator[TurnEv
     forced = turn.tool_choice if turn.tool_choice not in (None, "auto", "none") else None
     tools = [*tools_for(turn.caller), *offered_client_tools]
     prompt = system_prompt()
-    user_msg, history = _agent_inputs(turn.messages)
+    if sum(len(m.content or "") for m in turn.messages) > OFF_LOOP_THRESHOLD:
+        user_msg, history = await asyncio.to_thread(_agent_inputs, turn.messages)  # masking 1 MB
+    else:
+        user_msg, history = _agent_inputs(turn.messages)
     agent = BankAgent(
         name="fintalk",
         description="The bank's assistant.",

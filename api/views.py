@@ -1,5 +1,6 @@
 """HTTP endpoints: validate, call one service, frame the result."""
 
+import asyncio
 import time
 
 from django.http import JsonResponse
@@ -8,7 +9,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 
 from agents.providers import provider_configured
 from api.base import AsyncAPIView
-from api.completions import chat_request_parse, known_models, resolve_model, start_completion
+from api.completions import Completion, chat_request_parse, known_models, resolve_model, start_completion
 from api.errors import not_found
 from api.identity import CONVERSATION_HEADER
 from api.openapi import (
@@ -20,6 +21,7 @@ from api.openapi import (
 )
 from api.reply import openai_framing, reply_response
 from api.serializers import ChatCompletionRequestSerializer
+from fintalk.text import OFF_LOOP_THRESHOLD
 
 # ``stream`` absent or null: OpenAI's default (JSON) on /v1/, SSE on /api/ (Vapi setups
 # rely on that documented behaviour).
@@ -60,13 +62,20 @@ class ChatCompletionsView(AsyncAPIView):
     )
     async def post(self, request):
         started = time.perf_counter()
-        chat = chat_request_parse(
-            self.request_data(request), conversation_header=request.headers.get(CONVERSATION_HEADER, "")
-        )
-        stream = chat.streams(default=streams_by_default(request))
-        completion = start_completion(
-            chat, stream=stream, api_key=self.api_key, provider=provider_configured(), started=started
-        )
+
+        def prepare() -> Completion:
+            chat = chat_request_parse(
+                self.request_data(request), conversation_header=request.headers.get(CONVERSATION_HEADER, "")
+            )
+            stream = chat.streams(default=streams_by_default(request))
+            return start_completion(
+                chat, stream=stream, api_key=self.api_key, provider=provider_configured(), started=started
+            )
+
+        if int(request.META.get("CONTENT_LENGTH") or 0) > OFF_LOOP_THRESHOLD:
+            completion = await asyncio.to_thread(prepare)  # parsing and checking 1 MB take ~0.2 s
+        else:
+            completion = prepare()
         return await reply_response(completion, openai_framing(completion))
 
 

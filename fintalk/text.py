@@ -19,3 +19,9 @@ def text_sanitise(text: str) -> str:
     if text.isascii():
         return text
     return _LONE_SURROGATE.sub(REPLACEMENT, text)
+
+
+# Requests and conversations larger than this (bytes or characters) are parsed, checked,
+# masked and counted in a worker thread: on the event loop a 900 KB request held every
+# other stream of the worker for about half a second (bench/loop_block.py).
+OFF_LOOP_THRESHOLD = 64 * 1024

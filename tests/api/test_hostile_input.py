@@ -137,3 +137,23 @@ def test_text_the_database_cannot_take_is_cleaned_answered_and_logged(
     assert response.status_code == 200, response.text
     conversation = logged_conversation(response.json()["id"])
     assert conversation.messages.filter(is_answer=False).last().content == cleaned
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_large_request_is_answered_and_logged(live_server_url, trusted_key, demo_bank, stream):
+    # Over fintalk.text.OFF_LOOP_THRESHOLD: parsed, checked, masked and counted off the loop.
+    filler = [{"role": "user", "content": "x" * 30_000}, {"role": "assistant", "content": "ok"}] * 4
+    body = {"messages": [*filler, {"role": "user", "content": "what loans do you offer?"}], "stream": stream}
+
+    response = httpx.post(
+        f"{live_server_url}/v1/chat/completions",
+        json=body,
+        headers={"Authorization": f"Bearer {trusted_key}"},
+        timeout=60,
+    )
+
+    assert response.status_code == 200, response.text
+    completion_id = response.json()["id"] if not stream else response.text.split('"id":"', 1)[1].split('"', 1)[0]
+    conversation = logged_conversation(completion_id)
+    assert conversation.prompt_tokens > 10_000  # 120,000 x-es: ~15,000 tokens
+    assert "Personal Loan" in conversation.messages.get(is_answer=True).content
