@@ -253,3 +253,42 @@ def test_a_real_server_exports_one_trace_per_request_over_otlp_http(receiver, tr
     # Every span of the request hangs under the HTTP span, in this one trace.
     ids = {span.span_id for span in trace}
     assert all(span.parent_span_id in ids for span in trace if span is not root)
+
+
+def test_model_calls_of_an_openai_compatible_upstream_are_traced(receiver, _scripted_upstream, scripted_model, trusted_key, demo_bank):
+    """The lean OpenAI-compatible LLM (the production path to a real model) emits
+    LlamaIndex's instrumentation once tracing listens: its calls get TTFT and tokens."""
+    from tests.chat import post
+    from tests.conftest import _start
+    from tests.scripted import MODEL, UPSTREAM_KEY, Step, call
+
+    scripted_model.then(Step(tool_calls=[call("get_account_balances")]), Step("You have plenty of money."))
+    server = _start(
+        {
+            "LLM_PROVIDER": "openai",
+            "LLM_API_ENDPOINT": _scripted_upstream.url,
+            "LLM_MODEL": MODEL,
+            "LLM_API_KEY": UPSTREAM_KEY,
+            "LLM_MAX_RETRIES": "0",
+            "LLM_FALLBACKS": "",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
+            "OTEL_BSP_SCHEDULE_DELAY": "50",
+        }
+    )
+    try:
+        body = {
+            "messages": [{"role": "user", "content": "balances please"}],
+            "call": {"id": "call-upstream-traced", "customer": {"number": ANA}},
+        }
+        assert "plenty of money" in answer_text(post(server.url, trusted_key, body))
+        root = receiver.wait_for("POST /api/chat/completions")
+    finally:
+        server.stop()
+
+    trace = [span for span in receiver.spans if span.trace_id == root.trace_id]
+    models = [s for s in trace if _attributes(s).get("openinference.span.kind") == "LLM" and TTFT in _attributes(s)]
+    assert len(models) == 2, [s.name for s in trace]
+    assert all(_attributes(model)["llm.token_count.prompt"] > 0 for model in models)
+    [tool] = [s for s in trace if _attributes(s).get("openinference.span.kind") == "TOOL"]
+    assert _attributes(tool)["tool.name"] == "get_account_balances"
+    assert _attributes(tool)[TOOL_OUTCOME] == "ok"
