@@ -16,6 +16,8 @@ The conversation's words, tool arguments and results are banking data: they stay
 traces unless ``TRACE_CONTENT`` is true. Nothing here is imported unless tracing is on.
 """
 
+import importlib.util
+import sys
 import time
 
 from llama_index.core.instrumentation import get_dispatcher
@@ -107,6 +109,30 @@ class _ToolOutcome(BaseSpanHandler):
         return None
 
 
+# OpenInference tries these imports on every model call to name the provider; for a
+# package that is not installed each try searches sys.path again (~2.7 ms per model call
+# in ``python -m bench.tracing_overhead --otel`` under cProfile). A ``None`` entry in
+# ``sys.modules`` makes such an import fail at once (Python's import system documents it).
+_PROBED_BY_OPENINFERENCE = (
+    "llama_index.llms.openai",
+    "llama_index.llms.anthropic",
+    "llama_index.llms.azure_openai",
+    "llama_index.llms.vertex",
+)
+
+
+def _absent_marked() -> None:
+    for name in _PROBED_BY_OPENINFERENCE:
+        if name in sys.modules:
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None:
+            sys.modules[name] = None
+
+
 _installed: dict = {}
 
 
@@ -117,6 +143,7 @@ def llama_index_instrument(provider, *, content: bool = False) -> None:
 
     if _installed:
         return
+    _absent_marked()
     dispatcher = get_dispatcher()
     timer, outcome = _ModelCallTimer(), _ToolOutcome()
     # Before OpenInference's handlers: they end the spans these write on.
