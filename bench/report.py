@@ -66,7 +66,7 @@ def _level(result: dict, concurrency: int) -> dict:
 
 
 def targets(result: dict) -> list[dict]:
-    """Every DESIGN.md target: what it compares, the limit, the measurement, pass or fail."""
+    """Every performance target: what it compares, the limit, the measurement, pass or fail."""
     rows: list[dict] = []
 
     def add(target: str, measured: float | None, limit: float | None, passed: bool | None, note: str = "") -> None:
