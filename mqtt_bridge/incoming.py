@@ -17,6 +17,8 @@ from fintalk import errors
 AUTHORIZATION_PROPERTY = "authorization"
 CONVERSATION_PROPERTY = "x-conversation-id"
 TRANSPORT_FIELDS = ("reply_to", "correlation_id", "api_key")
+# A payload over this many times MQTT_MAX_MESSAGE_BYTES is refused without being read.
+UNREAD_FACTOR = 4
 
 
 @dataclass
@@ -50,7 +52,11 @@ def _usable_topic(topic: object) -> str | None:
 
 
 def request_read(payload: bytes, properties: Properties | None, *, max_bytes: int) -> IncomingRequest:
-    """Read a request message; never raises (a bad message gets ``problem`` set)."""
+    """Read a request message; never raises (a bad message gets ``problem`` set).
+
+    A payload over ``max_bytes`` is refused (``RequestTooLarge``) but still read for its
+    3.1.1 reply fields, unless it is over ``UNREAD_FACTOR`` times that.
+    """
     reply_topic = _usable_topic(getattr(properties, "ResponseTopic", None))
     correlation = getattr(properties, "CorrelationData", None) or None
     user = _user_properties(properties)
@@ -61,6 +67,11 @@ def request_read(payload: bytes, properties: Properties | None, *, max_bytes: in
         conversation=user.get(CONVERSATION_PROPERTY, ""),
     )
     too_large = len(payload) > max_bytes
+    if len(payload) > UNREAD_FACTOR * max_bytes:
+        # Not even parsed to find a 3.1.1 reply_to: parsing this much would hold up every
+        # answer in progress. Only an MQTT 5 client (Response Topic) hears about it.
+        request.problem = _too_large(len(payload), max_bytes)
+        return request
     try:
         body = json.loads(payload)
     except (ValueError, UnicodeDecodeError) as error:

@@ -80,3 +80,13 @@ def test_an_oversized_request_is_refused_but_still_answered_where_it_asks():
     assert isinstance(request.problem, errors.RequestTooLarge)
     assert request.reply_topic == "r/1" and request.stream is False
     assert request.body == {}
+
+
+def test_a_payload_far_over_the_limit_is_not_read_at_all():
+    huge = {**QUESTION, "reply_to": "r/1", "pad": "x" * 20_000}
+
+    unread = read(huge)
+    mqtt5 = read(huge, properties(ResponseTopic="r/5"))
+
+    assert unread.reply_topic is None and isinstance(unread.problem, errors.RequestTooLarge)
+    assert mqtt5.reply_topic == "r/5" and isinstance(mqtt5.problem, errors.RequestTooLarge)
