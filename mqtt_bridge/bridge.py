@@ -12,6 +12,7 @@
 """
 
 import asyncio
+import functools
 import logging
 import uuid
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import aiomqtt
 
 from fintalk import errors
 from fintalk.observability import request_id_var
+from fintalk.text import OFF_LOOP_THRESHOLD
 from mqtt_bridge.answering import request_answer
 from mqtt_bridge.connection import Broker, client_create, request_ack
 from mqtt_bridge.incoming import IncomingRequest, request_read
@@ -64,6 +66,7 @@ class Bridge:
     def __init__(self, config: BridgeConfig) -> None:
         self.config = config
         self._in_flight: dict[asyncio.Task, _InFlight] = {}
+        self._reading: dict[asyncio.Future, aiomqtt.Message] = {}  # large payloads, off the loop
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until ``stop`` is set; returns after a graceful shutdown.
@@ -140,16 +143,32 @@ class Bridge:
             max_bytes=self.config.max_message_bytes,
         )
 
+    def _read(self, message: aiomqtt.Message) -> IncomingRequest:
+        return request_read(message.payload, message.properties, max_bytes=self.config.max_message_bytes)
+
     def _dispatch(self, client: aiomqtt.Client, message: aiomqtt.Message) -> None:
-        payload = message.payload  # bytes: what paho-mqtt received
-        request = request_read(payload, message.properties, max_bytes=self.config.max_message_bytes)
+        if len(message.payload) <= OFF_LOOP_THRESHOLD:
+            self._start(client, message, self._read(message))
+            return
+        # As over HTTP: parsing a large request on the loop would hold up every answer.
+        reading = asyncio.ensure_future(asyncio.to_thread(self._read, message))
+        self._reading[reading] = message
+        reading.add_done_callback(functools.partial(self._read_done, client, message))
+
+    def _read_done(self, client: aiomqtt.Client, message: aiomqtt.Message, reading: asyncio.Future) -> None:
+        self._reading.pop(reading, None)
+        if not reading.cancelled():
+            self._start(client, message, reading.result())
+
+    def _start(self, client: aiomqtt.Client, message: aiomqtt.Message, request: IncomingRequest) -> None:
+        """Answer ``request`` in its own task (or drop it, when it names no reply topic)."""
         if request.reply_topic is None:
             # The body is not logged: it may hold an API key.
             logger.warning(
                 "Dropped a request on %s (%d bytes) that names no reply topic: send the MQTT 5 "
                 "Response Topic property or, with MQTT 3.1.1, reply_to in the body",
                 message.topic,
-                len(payload),
+                len(message.payload),
             )
             request_ack(client, message)
             return
@@ -188,6 +207,9 @@ class Bridge:
         request_ack(client, message)
 
     async def _cancel_all(self) -> list[_InFlight]:
+        """Stop every answer (and every request still being read); returns the answers'."""
+        for reading in list(self._reading):
+            reading.cancel()
         in_flight = list(self._in_flight.items())
         for task, _ in in_flight:
             task.cancel()
@@ -211,12 +233,14 @@ class Bridge:
             "The MQTT bridge is shutting down; the answer was stopped. Please retry.",
             code="shutting_down",
         )
+        unread = list(self._reading.values())
         held = await self._cancel_all()
         # Requests the broker sent before the unsubscription took effect, not yet started.
         messages = client.messages
         while len(messages):
-            message = await anext(messages)
-            request = request_read(message.payload, message.properties, max_bytes=self.config.max_message_bytes)
+            unread.append(await anext(messages))
+        for message in unread:
+            request = self._read(message)
             if request.reply_topic is None:
                 request_ack(client, message)
                 continue

@@ -37,6 +37,7 @@ class IncomingRequest:
     conversation: str = ""
     body: dict = field(default_factory=dict)
     stream: bool = True
+    size: int = 0  # the payload's bytes
     problem: errors.FintalkError | None = None
 
 
@@ -65,6 +66,7 @@ def request_read(payload: bytes, properties: Properties | None, *, max_bytes: in
         correlation=bytes(correlation) if correlation is not None else None,
         authorization=user.get(AUTHORIZATION_PROPERTY, ""),
         conversation=user.get(CONVERSATION_PROPERTY, ""),
+        size=len(payload),
     )
     too_large = len(payload) > max_bytes
     if len(payload) > UNREAD_FACTOR * max_bytes:

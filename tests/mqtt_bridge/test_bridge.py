@@ -187,3 +187,15 @@ def test_an_api_key_in_the_body_is_not_part_of_the_logged_request(
     logged = Conversation.objects.get(completion_id=completion["id"])
     assert trusted_key not in json.dumps(list(logged.messages.values()), default=str)
     assert logged.channel == "mqtt"
+
+
+def test_a_large_request_is_answered(start_bridge, mqtt_client, topics, trusted_key, demo_bank):
+    start_bridge()
+    replies = mqtt_client.subscribe(f"{topics}/replies")
+    context = [{"role": "system", "content": "Answer briefly and politely. " * 900} for _ in range(3)]
+    body = {"messages": [*context, {"role": "user", "content": "What loan options are available?"}]}
+    assert len(json.dumps(body)) > 64 * 1024  # read and checked off the event loop
+
+    mqtt_client.publish(f"{topics}/requests", body, properties=v5_properties(reply_to=f"{topics}/replies", key=trusted_key))
+
+    assert "Mortgage" in content(chunks(replies.until_done()))

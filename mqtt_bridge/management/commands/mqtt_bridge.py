@@ -7,6 +7,7 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from agents.tokens import warm_up
 from api.management.commands.dev_key import DEV_KEY_FILE
 from api.management.commands.dev_key import dev_key as _dev_key
 from mqtt_bridge.bridge import Bridge, BridgeConfig, SubscriptionRefused
@@ -71,6 +72,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, dev_key: bool = False, **options):
         config = bridge_config()
+        warm_up()  # the tokenizer, now rather than during the first request
         if dev_key:
             self.stdout.write(dev_example(config, _dev_key()))
         logger.info(
