@@ -105,13 +105,32 @@ async def answer_turn(
             except (asyncio.CancelledError, GeneratorExit):
                 raise
             except Exception as raised:
-                error = _failure(attempt.provider, raised, record=record)
-                if attempt.spoke or len(chain) == 1 or isinstance(error, errors.InvalidRequest):
+                error, misbehaved = _failure(attempt.provider, raised, record=record)
+                if misbehaved and attempt.spoke:
+                    # Words were sent: end them with the apology rather than a cut.
+                    separator = "" if not answer or answer[-1][-1:].isspace() else " "
+                    answer.append(separator + APOLOGY)
+                    finish = "stop"
+                    record.error = "The model failed after it began to answer; the caller heard the apology."
+                    yield TextDelta(separator + APOLOGY)
+                    answering = attempt
+                    break
+                if not misbehaved and (
+                    attempt.spoke or len(chain) == 1 or isinstance(error, errors.InvalidRequest)
+                ):
                     if error is raised:
                         raise
                     raise error from raised
+                if misbehaved:
+                    record.error = (
+                        f"The model's answer could not be used ({type(raised).__name__}: {raised}); "
+                        "the caller heard the apology."
+                    )
                 continue
             answering = attempt
+            # Also when it said nothing at all (an empty reply): it answered.
+            record.answered_by, record.answered_model = answering.provider.name, answering.provider.model
+            record.status = Conversation.Status.COMPLETED
             break
         if answering is None:
             if record.time_to_first_token_ms is None:
@@ -119,12 +138,9 @@ async def answer_turn(
             answer.append(APOLOGY)
             finish = "stop"
             record.answered_by = ANSWERED_BY_APOLOGY
-            record.error = "Every provider failed before answering; the caller heard the apology."
+            if not record.error:
+                record.error = "Every provider failed before answering; the caller heard the apology."
             yield TextDelta(APOLOGY)
-        else:
-            # Also when it said nothing at all (an empty reply): it answered.
-            record.answered_by, record.answered_model = answering.provider.name, answering.provider.model
-            record.status = Conversation.Status.COMPLETED
         record.answer = "".join(answer)
         if sum(len(content) for _, content in record.messages) > OFF_LOOP_THRESHOLD:
             usage = await asyncio.to_thread(_usage, answering, record)  # tokenizing 1 MB: ~0.2 s
@@ -213,16 +229,28 @@ async def _attempt_events(
         await events.aclose()
 
 
-def _failure(provider: LLMProvider, raised: Exception, *, record: ConversationRecord) -> errors.FintalkError:
-    """The Fintalk error for a provider's failure, noted in the log record and for health."""
+def _failure(
+    provider: LLMProvider, raised: Exception, *, record: ConversationRecord
+) -> tuple[errors.FintalkError, bool]:
+    """The Fintalk error for a provider's failure, noted in the log record and for health,
+    and whether the model misbehaved (rather than its upstream failing): the agent's step
+    limit, output that could not be parsed or used. A misbehaving model ends in the spoken
+    apology, never an HTTP 500."""
     error = provider.upstream_error(raised)
     detail = ""
+    misbehaved = False
     if error is None and isinstance(raised, errors.FintalkError):
         error = raised
     elif error is None:
-        logger.exception("LLM provider %s failed unexpectedly", provider.name)
+        logger.error(
+            "The model's answer could not be used (%s, provider %s): the caller hears the apology",
+            type(raised).__name__,
+            provider.name,
+            exc_info=raised,
+        )
         error = errors.FintalkError("The assistant failed while answering; please try again.")
         detail = f"{type(raised).__name__}: {raised}"
+        misbehaved = True
     else:
         logger.warning("LLM provider %s (%s) failed: %s", provider.name, provider.model, error.message)
     record.provider_failures.append(
@@ -234,7 +262,7 @@ def _failure(provider: LLMProvider, raised: Exception, *, record: ConversationRe
         }
     )
     provider_failure_note(provider=provider, message=error.message)
-    return error
+    return error, misbehaved
 
 
 def _usage(answering: _Attempt | None, record: ConversationRecord) -> Usage:
