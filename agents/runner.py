@@ -76,6 +76,29 @@ def _agent_inputs(messages: list[ChatMessage]) -> tuple[ChatMessage | None, list
     return None, history
 
 
+class StepJoiner:
+    """Joins the texts of the agent's steps at a word boundary.
+
+    A model writes each step as if it stood alone ("Let me check that for you." then, after
+    a tool, "Here are…"); glued together they read "…for you.Here are…". A step's first
+    text gets a space when the text before it, from an earlier step, ended without one.
+    """
+
+    def __init__(self) -> None:
+        self._last = ""  # the last character sent
+        self._new_step = False
+
+    def join(self, text: str) -> str:
+        if self._new_step and self._last and not self._last.isspace() and not text[0].isspace():
+            text = " " + text
+        self._new_step = False
+        self._last = text[-1]
+        return text
+
+    def step_ended(self) -> None:
+        self._new_step = True
+
+
 def _estimated_tokens(text: str) -> list[int]:
     # The memory buffer only needs a length; the agent never truncates our history.
     return [0] * (len(text) // 4)
@@ -124,20 +147,22 @@ async def run_agent(turn: Turn, llm: FunctionCallingLLM) -> AsyncIterator[TurnEv
     started: dict[str, float] = {}
     thinking = ThinkingFilter()
     cards = CardNumberStreamFilter()
+    steps = StepJoiner()
     step_usage = None
     try:
         async for event in handler.stream_events():
             if isinstance(event, AgentStream):
                 text = cards.feed(thinking.feed(event.delta)) if event.delta else ""
                 if text:
-                    yield TextDelta(text)
+                    yield TextDelta(steps.join(text))
                 # Some servers repeat a running total in every chunk: the last one counts.
                 step_usage = reported_usage(event.raw) or step_usage
             elif isinstance(event, AgentOutput):
                 # One model step ended: reasoning never spans steps, nor does a number.
                 text = cards.feed(thinking.flush()) + cards.flush()
                 if text:
-                    yield TextDelta(text)
+                    yield TextDelta(steps.join(text))
+                steps.step_ended()
                 if step_usage is not None:
                     yield step_usage
                     step_usage = None

@@ -20,7 +20,7 @@ def test_the_scripted_model_calls_a_real_tool_and_sees_its_result(
 
     answer = chat.say("what's my balance")
 
-    assert answer == "Let me look.Here you are."
+    assert answer == "Let me look. Here you are."  # steps joined at a word boundary
     shown = scripted_model.tool_results()
     assert len(shown) == 1 and ana["accounts"][0]["last4"] in shown[0]
     assert scripted_model.requests[0]["tools"], "Fintalk offers its bank tools to the model"
