@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
+from django.conf import settings
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 
 from fintalk import errors
@@ -47,6 +48,23 @@ class LLMProvider(Protocol):
 
     async def probe(self) -> None:
         """A cheap request proving the model answers; raises ``FintalkError`` when it does not."""
+
+
+def upstream_attempt_timeout() -> float:
+    """Seconds one upstream attempt may stay silent: ``LLM_TIMEOUT``, or less when needed
+    so that every provider of the chain gets its turn before the first-token deadline.
+
+    The first-token budget (90% of ``FINTALK_FIRST_TOKEN_TIMEOUT``, the rest left for the
+    apology) is shared by the chain (``LLM_PROVIDER`` then ``LLM_FALLBACKS``), and each
+    provider's share by its ``LLM_MAX_RETRIES + 1`` attempts. With the defaults (30 s, no
+    fallback, 2 retries) an attempt waits 8.5 s, not 30 s × 3.
+    """
+    providers = 1 + len(settings.LLM_FALLBACKS)
+    share = 0.9 * settings.FIRST_TOKEN_TIMEOUT / providers
+    retries = settings.LLM_MAX_RETRIES
+    # The pauses between retries (0.5 s doubling, at most 8 s) come out of the share too.
+    pauses = sum(min(0.5 * 2**attempt, 8.0) for attempt in range(retries))
+    return min(settings.LLM_TIMEOUT, max(share - pauses, 0.1 * share) / (retries + 1))
 
 
 def public_url(url: str) -> str:

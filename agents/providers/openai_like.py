@@ -17,7 +17,7 @@ import aiohttp
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from agents.providers.base import GenerationParams, public_url, upstream_max_tokens
+from agents.providers.base import GenerationParams, public_url, upstream_attempt_timeout, upstream_max_tokens
 from agents.providers.openai_http import OpenAIHTTP, UpstreamStatus
 from agents.providers.openai_llm import OpenAICompatibleLLM, UpstreamState
 from fintalk import errors
@@ -75,7 +75,7 @@ class OpenAICompatibleProvider:
             api_key=settings.LLM_API_KEY,
             verify_ssl=settings.LLM_VERIFY_SSL,
             stream=settings.LLM_STREAM,
-            timeout=settings.LLM_TIMEOUT,
+            timeout=upstream_attempt_timeout(),
             max_retries=settings.LLM_MAX_RETRIES,
             max_tokens=settings.LLM_MAX_TOKENS,
             tool_calling=settings.LLM_TOOL_CALLING,

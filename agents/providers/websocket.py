@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from websockets.exceptions import ConnectionClosed
 
-from agents.providers.base import GenerationParams, public_url, upstream_max_tokens
+from agents.providers.base import GenerationParams, public_url, upstream_attempt_timeout, upstream_max_tokens
 from agents.providers.websocket_llm import DEFAULT_MODEL, WebSocketLLM
 from fintalk import errors
 
@@ -51,7 +51,7 @@ class WebSocketProvider:
             urls=urls,
             api_key=settings.LLM_API_KEY,
             verify_ssl=settings.LLM_VERIFY_SSL,
-            timeout=settings.LLM_TIMEOUT,
+            timeout=upstream_attempt_timeout(),
             max_retries=settings.LLM_MAX_RETRIES,
             stream=settings.LLM_STREAM,
             max_tokens=settings.LLM_MAX_TOKENS,

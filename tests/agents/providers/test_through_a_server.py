@@ -11,7 +11,7 @@ import pytest
 from agents.answering import APOLOGY
 from conversations.models import Conversation
 from tests.agents.providers.conftest import UPSTREAM_KEY
-from tests.agents.providers.fake_openai import MODEL, CrashAfter, Status
+from tests.agents.providers.fake_openai import MODEL, CrashAfter, Silence, Status
 from tests.conftest import ServerProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -134,3 +134,42 @@ def test_the_official_client_streams_through_fintalk_to_an_upstream_fintalk(live
     # The upstream reported its own token counts (stream_options.include_usage).
     assert conversation.usage_estimated is False
     assert Conversation.objects.filter(provider="offline").exists()
+
+
+def test_a_silent_upstream_leaves_the_fallback_time_before_the_first_token_deadline(
+    openai_upstream, trusted_key, demo_bank
+):
+    # LLM_TIMEOUT 30 s × 3 attempts would outlast the 4 s deadline: each attempt gets a share.
+    openai_upstream.app.script.extend([Silence(), Silence(), Silence()])
+    server = start(
+        {
+            "LLM_PROVIDER": "openai",
+            "LLM_API_ENDPOINT": openai_upstream.url,
+            "LLM_MODEL": MODEL,
+            "LLM_API_KEY": UPSTREAM_KEY,
+            "LLM_TIMEOUT": "30",
+            "LLM_MAX_RETRIES": "2",
+            "LLM_FALLBACKS": "offline",
+            "FINTALK_FIRST_TOKEN_TIMEOUT": "4",
+        }
+    )
+    try:
+        events = sse_events(server.url, trusted_key, "What loan options are available?")
+    finally:
+        server.stop()
+
+    assert events[-1] == "[DONE]"
+    assert "Personal Loan" in content(events)  # the offline fallback answered, no 504
+    assert logged(answered_by="offline").provider_failures[0]["status"] == 504
+
+
+def test_the_attempt_timeout_shares_the_first_token_deadline(settings):
+    from agents.providers.base import upstream_attempt_timeout
+
+    settings.FIRST_TOKEN_TIMEOUT, settings.LLM_TIMEOUT = 30.0, 30.0
+    settings.LLM_MAX_RETRIES, settings.LLM_FALLBACKS = 2, []
+    assert upstream_attempt_timeout() == pytest.approx((27 - 1.5) / 3)
+    settings.LLM_FALLBACKS = ["offline"]
+    assert upstream_attempt_timeout() == pytest.approx((13.5 - 1.5) / 3)
+    settings.LLM_TIMEOUT = 2.0
+    assert upstream_attempt_timeout() == 2.0  # a shorter LLM_TIMEOUT is kept
