@@ -52,6 +52,10 @@ class LLMServiceHealthSerializer(serializers.Serializer):
     url = serializers.CharField(allow_null=True)
     last_error = serializers.CharField(allow_null=True)
     last_error_at = serializers.DateTimeField(allow_null=True)
+    notes = serializers.ListField(
+        child=serializers.CharField(), help_text="What the provider learnt while answering (e.g. "
+        "an upstream that refuses stream_options)."
+    )
 
 
 class LLMHealthSerializer(serializers.Serializer):

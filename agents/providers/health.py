@@ -40,6 +40,9 @@ async def provider_health(*, provider: LLMProvider) -> dict:
         "url": provider.url,
         "last_error": last_failure[0] if last_failure else None,
         "last_error_at": last_failure[1].isoformat() if last_failure else None,
+        # Degradations the provider found while answering (e.g. an upstream refusing
+        # stream_options), for providers that track any.
+        "notes": list(getattr(provider, "health_notes", ())),
     }
 
 

@@ -88,6 +88,16 @@ class OpenAICompatibleProvider:
     def url(self) -> str:
         return public_url(self.endpoint)
 
+    @property
+    def health_notes(self) -> list[str]:
+        """What this process learnt about the upstream that an operator should know."""
+        if self._state.refuses_stream_options:
+            return [
+                "The upstream refuses stream_options: requests go without it, so usage is "
+                "estimated unless the upstream reports it anyway."
+            ]
+        return []
+
     def log_configuration(self) -> None:
         logger.info(
             "LLM provider openai: endpoint %s, model %s, TLS verification %s, streaming %s, "
