@@ -26,6 +26,7 @@ from mqtt_bridge.answering import request_answer
 from mqtt_bridge.connection import Broker, client_create, request_ack
 from mqtt_bridge.incoming import IncomingRequest, request_read
 from mqtt_bridge.outgoing import Reply
+from mqtt_bridge.tracing import request_span
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +190,8 @@ class Bridge:
     ) -> None:
         request_id_var.set(uuid.uuid4().hex)
         try:
-            await request_answer(request, reply)
+            with request_span(message):
+                await request_answer(request, reply)
         except aiomqtt.MqttError as error:
             logger.warning("Could not publish an answer to %s: %s", reply.topic, error)
             return

@@ -7,6 +7,7 @@ import pytest
 from openai import OpenAI
 
 from conversations.models import Conversation
+from tests.fintalk.test_tracing import receiver  # noqa: F401 - a fixture
 from tests.mqtt_bridge.conftest import DONE, v5_properties
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -199,3 +200,26 @@ def test_a_large_request_is_answered(start_bridge, mqtt_client, topics, trusted_
     mqtt_client.publish(f"{topics}/requests", body, properties=v5_properties(reply_to=f"{topics}/replies", key=trusted_key))
 
     assert "Mortgage" in content(chunks(replies.until_done()))
+
+
+def test_a_request_is_one_trace_continuing_the_callers(
+    start_bridge, mqtt_client, topics, receiver, trusted_key, demo_bank
+):
+    start_bridge(OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, OTEL_BSP_SCHEDULE_DELAY="50")
+    replies = mqtt_client.subscribe(f"{topics}/replies")
+    caller_trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+    mqtt_client.publish(
+        f"{topics}/requests",
+        balance_request(demo_bank["Ana Lopez"]),
+        properties=v5_properties(
+            reply_to=f"{topics}/replies", key=trusted_key, traceparent=f"00-{caller_trace}-00f067aa0ba902b7-01"
+        ),
+    )
+    replies.until_done()
+    root = receiver.wait_for("mqtt request")  # it ends last: the spans under it came before
+
+    assert root.trace_id.hex() == caller_trace
+    in_trace = {span.name for span in receiver.spans if span.trace_id == root.trace_id}
+    assert "FunctionTool.acall" in in_trace, in_trace
+    assert any(name.startswith("INSERT conversations_") for name in in_trace), in_trace

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from agents.tokens import warm_up
 from api.management.commands.dev_key import DEV_KEY_FILE
 from api.management.commands.dev_key import dev_key as _dev_key
+from fintalk.tracing import tracer_provider, tracing_setup
 from mqtt_bridge.bridge import Bridge, BridgeConfig, SubscriptionRefused
 from mqtt_bridge.connection import broker_from_url, default_client_id
 
@@ -73,6 +74,10 @@ class Command(BaseCommand):
     def handle(self, *args, dev_key: bool = False, **options):
         config = bridge_config()
         warm_up()  # the tokenizer, now rather than during the first request
+        if tracing_setup():  # OTEL_EXPORTER_OTLP_ENDPOINT, as for the web server
+            from agents.tracing import llama_index_instrument
+
+            llama_index_instrument(tracer_provider(), content=settings.TRACE_CONTENT)
         if dev_key:
             self.stdout.write(dev_example(config, _dev_key()))
         logger.info(
