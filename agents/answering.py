@@ -29,6 +29,7 @@ from agents.events import (
 from agents.limits import OutputLimits
 from agents.providers import GenerationParams, LLMProvider, provider_fallbacks
 from agents.providers.health import provider_failure_note
+from agents.readbacks import readback_delivered, readback_event
 from agents.runner import Turn, run_agent
 from agents.tokens import count_prompt_tokens, count_tokens
 from conversations.models import Conversation
@@ -141,6 +142,13 @@ async def answer_turn(
             if not record.error:
                 record.error = "Every provider failed before answering; the caller heard the apology."
             yield TextDelta(APOLOGY)
+        # A pending action's read-back: Fintalk's words, last, whatever the model said; only
+        # in an answer that completed (a failed one delivers nothing).
+        completed = record.status == Conversation.Status.COMPLETED
+        readback = readback_event(turn.caller, said="".join(answer)) if completed else None
+        if readback is not None:
+            _note(readback, attempt=answering, record=record, answer=answer, started=started)
+            yield readback
         record.answer = "".join(answer)
         if sum(len(content) for _, content in record.messages) > OFF_LOOP_THRESHOLD:
             usage = await asyncio.to_thread(_usage, answering, record)  # tokenizing 1 MB: ~0.2 s
@@ -150,6 +158,8 @@ async def answer_turn(
         record.usage_estimated = usage.estimated
         record.finish_reason = finish
         yield Answered(finish, usage)
+        if readback is not None:  # the answer finished: the caller's next turn may confirm
+            await readback_delivered(turn.caller, readback)
     except (asyncio.CancelledError, GeneratorExit) as stopped:
         reason = stopped.args[0] if stopped.args and isinstance(stopped.args[0], str) else ""
         if reason.startswith(DEADLINE_CANCEL):

@@ -13,6 +13,14 @@ _UNSET = object()
 
 
 @dataclass(frozen=True)
+class ReadBackDue:
+    """A pending action's read-back, as the caller will hear it at the end of the answer."""
+
+    action_id: int
+    text: str
+
+
+@dataclass(frozen=True)
 class ConversationRef:
     """Where the conversation's server-side state lives: its key, within one API key."""
 
@@ -29,8 +37,11 @@ class CallerContext:
     said or typed is a claim, and customer data stays closed until the conversation has
     verified it (``verify_identity``). What the conversation has verified is read from the
     server (``CallerSession``), never from the messages. ``turn`` counts the caller's
-    messages so far and ``latest_user_text`` is the last of them: confirmations are checked
-    against both.
+    messages so far, ``user_texts`` are those messages and ``latest_user_text`` the last of
+    them: confirmations are checked against the turn and the last message, identifying
+    details against all of them (what the caller said, never only what the model wrote).
+    ``readback`` is the read-back an action tool asked Fintalk to deliver at the end of
+    this answer (``agents.readbacks``).
     """
 
     phone: str | None = None
@@ -38,6 +49,8 @@ class CallerContext:
     conversation: ConversationRef | None = None
     turn: int = 0
     latest_user_text: str = ""
+    user_texts: tuple[str, ...] = ()
+    readback: "ReadBackDue | None" = None
     _customer: object = field(default=_UNSET, repr=False)
     _session: object = field(default=_UNSET, repr=False)
 

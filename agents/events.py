@@ -13,6 +13,15 @@ class TextDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ReadBack(TextDelta):
+    """Fintalk's own words reading a pending action back to the caller (never the model's):
+    text like any other for every framing, and the answer that carries it whole, and
+    finishes, is what lets the caller confirm action ``action_id`` (``agents.readbacks``)."""
+
+    action_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class ToolStarted:
     id: str
     name: str

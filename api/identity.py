@@ -99,4 +99,5 @@ def caller_from_request(
         conversation=ConversationRef(api_key_id, key) if key and api_key_id is not None else None,
         turn=len(user_texts),
         latest_user_text=user_texts[-1] if user_texts else "",
+        user_texts=tuple(user_texts),
     )

@@ -1,6 +1,7 @@
 """Staff views of the bank's data. Cards exist here only as their last four digits."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
 
 from bank.models import (
     Account,
@@ -11,7 +12,9 @@ from bank.models import (
     PendingAction,
     Transaction,
     VerificationAttempt,
+    VerificationLock,
 )
+from bank.services.sessions import verification_lock_lift
 
 
 class AccountInline(admin.TabularInline):
@@ -123,6 +126,8 @@ class PendingActionAdmin(ReadOnlyAdmin):
         "currency",
         "effective_on",
         "requested_in_turn",
+        "readback_turn",
+        "readback_delivered_at",
         "reference",
         "created_at",
         "expires_at",
@@ -134,7 +139,7 @@ class PendingActionAdmin(ReadOnlyAdmin):
 class VerificationAttemptInline(admin.TabularInline):
     model = VerificationAttempt
     extra = 0
-    fields = ("created_at", "claimed_phone", "succeeded", "customer")
+    fields = ("created_at", "claimed_phone", "outcome", "succeeded", "customer")
     readonly_fields = fields
     can_delete = False
 
@@ -154,3 +159,59 @@ class CallerSessionAdmin(ReadOnlyAdmin):
     list_select_related = ("api_key", "customer")
     search_fields = ("conversation_key", "customer__full_name")
     inlines = (VerificationAttemptInline,)
+
+
+class HoldingFilter(admin.SimpleListFilter):
+    title = "holding now"
+    parameter_name = "holding"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Holding"), ("no", "Ended or lifted"))
+
+    def queryset(self, request, queryset):
+        holding = {"lifted_at__isnull": True, "locked_until__gt": timezone.now()}
+        if self.value() == "yes":
+            return queryset.filter(**holding)
+        if self.value() == "no":
+            return queryset.exclude(**holding)
+        return queryset
+
+
+@admin.register(VerificationLock)
+class VerificationLockAdmin(ReadOnlyAdmin):
+    """Numbers nobody can verify as after too many failed attempts; staff lift them here
+    (select, then "Lift the selected locks") once they have checked who is calling."""
+
+    list_display = (
+        "phone",
+        "customer",
+        "failures",
+        "locked_at",
+        "locked_until",
+        "holding",
+        "lifted_at",
+        "lifted_by",
+    )
+    list_filter = (HoldingFilter,)
+    list_select_related = ("customer", "lifted_by")
+    search_fields = ("phone", "customer__full_name")
+    actions = ("lift",)
+
+    @admin.display(boolean=True)
+    def holding(self, lock: VerificationLock) -> bool:
+        return lock.lifted_at is None and lock.locked_until > timezone.now()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_lift_permission(self, request) -> bool:
+        return request.user.has_perm("bank.change_verificationlock")
+
+    @admin.action(description="Lift the selected locks", permissions=["lift"])
+    def lift(self, request, queryset):
+        now = timezone.now()
+        lifted = sum(
+            verification_lock_lift(lock=lock, lifted_by_id=request.user.pk, now=now)
+            for lock in queryset
+        )
+        self.message_user(request, f"{lifted} lock(s) lifted.", messages.SUCCESS)

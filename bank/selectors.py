@@ -13,7 +13,9 @@ from bank.models import (
     CreditProfile,
     Customer,
     LoanProduct,
+    PendingAction,
     Transaction,
+    VerificationLock,
 )
 
 
@@ -47,6 +49,20 @@ async def caller_session_get(*, api_key_id: int, conversation_key: str) -> Calle
     """The conversation's server-side state, with its verified customer, if it has any yet."""
     sessions = CallerSession.objects.select_related("customer")
     return await sessions.filter(api_key_id=api_key_id, conversation_key=conversation_key).afirst()
+
+
+async def pending_action_get(*, session_id: int, customer_id: int) -> PendingAction | None:
+    """The conversation's action waiting for the caller's yes, if it is this customer's."""
+    waiting = PendingAction.objects.filter(
+        session_id=session_id, customer_id=customer_id, status=PendingAction.Status.PENDING
+    )
+    return await waiting.afirst()
+
+
+async def verification_locked(*, phone: str, now) -> bool:
+    """Whether nobody may verify as ``phone`` now (see ``VerificationLock``)."""
+    locks = VerificationLock.objects.filter(phone=phone, lifted_at__isnull=True, locked_until__gt=now)
+    return await locks.aexists()
 
 
 async def transaction_merchant_list(*, customer_id: int) -> list[str]:

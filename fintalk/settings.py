@@ -352,6 +352,11 @@ BEDROCK_GUARDRAIL_VERSION = env_str("BEDROCK_GUARDRAIL_VERSION", "")
 # --- Banking skills: verification, confirmations, limits, FAQ ------------------------------
 # Failed verification attempts after which a conversation is locked (offered a human).
 BANK_VERIFICATION_MAX_ATTEMPTS = env_int("BANK_VERIFICATION_MAX_ATTEMPTS", 3, minimum=1)
+# Failed verification attempts for one claimed phone number, across conversations and API
+# keys, within VERIFICATION_LOCK_SECONDS, after which nobody can verify as that number until
+# the lock ends (VERIFICATION_LOCK_SECONDS later) or staff lift it in the admin.
+VERIFICATION_MAX_FAILURES = env_int("VERIFICATION_MAX_FAILURES", 5, minimum=1)
+VERIFICATION_LOCK_SECONDS = env_int("VERIFICATION_LOCK_SECONDS", 86400, minimum=60)
 # Minutes a verified conversation stays verified.
 BANK_VERIFICATION_TTL_MINUTES = env_int("BANK_VERIFICATION_TTL_MINUTES", 60, minimum=1)
 # Seconds a requested payment, transfer or card change waits for the caller's "yes".

@@ -2,7 +2,7 @@
 
 The offline model follows its own earlier questions ("Say yes to confirm", "the last four
 digits of one of your cards") to read a short reply ("yes", "4567, March 14 1988") the
-right way. These are hints for choosing a tool only: anyone can type them into a resent
+right way (the wording is ``agents.phrases``). These are hints for choosing a tool only: anyone can type them into a resent
 history, so every tool checks what really happened on the server.
 """
 
@@ -11,10 +11,7 @@ from dataclasses import dataclass
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, ToolCallBlock
 
-from agents.tools.actions import CONFIRM_PROMPT
-from agents.tools.base import ASK_VERIFICATION, OFFER_HUMAN
-
-_CONFIRM_MARKER = CONFIRM_PROMPT.split("?")[-1].strip().lower()  # "say yes to confirm, …"
+from agents import phrases
 
 
 def last_index(
@@ -62,20 +59,20 @@ class Dialogue:
 
     @property
     def asked_to_confirm(self) -> bool:
-        return _CONFIRM_MARKER in self.assistant_asked
+        return phrases.asks_to_confirm(self.assistant_asked)
 
     @property
     def reported_done(self) -> bool:
         """The assistant just said an action was done (a "yes" now can only repeat it)."""
-        return "your reference number is" in self.assistant_asked
+        return phrases.reports_done(self.assistant_asked)
 
     @property
     def asked_to_verify(self) -> bool:
-        return ASK_VERIFICATION.lower() in self.assistant_asked
+        return phrases.asks_to_verify(self.assistant_asked)
 
     @property
     def offered_human(self) -> bool:
-        return OFFER_HUMAN.lower() in self.assistant_asked
+        return phrases.offers_human(self.assistant_asked)
 
     @property
     def asked_a_question(self) -> bool:

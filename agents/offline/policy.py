@@ -9,12 +9,11 @@ from django.utils import timezone
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, ToolCallBlock
 from llama_index.core.tools import ToolMetadata
 
-from agents import language
+from agents import language, phrases
 from agents.client_tools import ClientToolMetadata
 from agents.offline.dialogue import Dialogue, last_index
 from agents.offline.intents import best_intent, clauses, detect
 from agents.prompts import OPENING_REQUEST
-from agents.tools.identity import VERIFIED
 
 _CAPABILITIES = (
     "your balances and transactions, your credit cards (including freezing a card or paying "
@@ -124,7 +123,7 @@ def _after_verification(
     or in the message that made us ask for them (details may have taken a few replies)."""
     if dialogue.tools_called() != ["verify_identity"]:
         return []
-    if not dialogue.tool_results()[-1].endswith(VERIFIED):
+    if not phrases.reports_verified(dialogue.tool_results()[-1]):
         return []
     texts = [dialogue.text]
     if dialogue.asked_to_verify:
@@ -215,7 +214,9 @@ def reply(
     if results := dialogue.tool_results():
         if follow_up := _after_verification(dialogue, available, today):
             return _calls(follow_up, tools)
-        return ChatMessage(role=MessageRole.ASSISTANT, content=" ".join(results))
+        # A read-back is Fintalk's to say, after this reply: the model adds nothing to it.
+        spoken = [result for result in results if not phrases.is_readback_note(result)]
+        return ChatMessage(role=MessageRole.ASSISTANT, content=" ".join(spoken))
 
     plan = _plan(dialogue, tools, today)
     if isinstance(plan, str):

@@ -1,8 +1,10 @@
 """Asking for an action, and confirming or cancelling it in a later message.
 
 Nothing that moves money or changes a card happens in the turn that asks for it: the tool
-records a pending action and reads it back; ``confirm_pending_action`` does it once the
-caller says yes in a later message — which the code checks, not the model.
+records a pending action, and Fintalk's code — not the model — reads it back to the caller
+at the end of that answer (``agents.readbacks``). ``confirm_pending_action`` does it only
+when the caller says yes in their next message after that answer finished — which the
+code checks, not the model.
 """
 
 from datetime import date, timedelta
@@ -11,8 +13,9 @@ from decimal import Decimal
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from agents import language
+from agents import language, phrases
 from agents.caller import CallerContext
+from agents.readbacks import readback_due, readback_withdrawn
 from agents.speech import day, money
 from agents.tools.base import Refused, bank_tool, customer_or_refuse
 from bank.errors import ActionRefused
@@ -23,16 +26,15 @@ from bank.services.actions import (
     pending_action_confirm,
     pending_action_request,
 )
+from bank.selectors import pending_action_get
 from bank.services.sessions import caller_session_get_or_create
 
 Kind = PendingAction.Kind
-# The offline model recognises its own question by this phrase (agents.offline.policy).
-CONFIRM_PROMPT = "Shall I go ahead? Say yes to confirm, or no to cancel."
 CANNOT_CONFIRM_HERE = (
     "I can't take instructions in this chat because it has no conversation id to confirm "
     "them in. Please use the bank's app."
 )
-NEED_YES = f"I'll only do that once you clearly say yes in your reply. {CONFIRM_PROMPT}"
+NEED_YES = "I'll only do that once you clearly say yes in your reply."
 REPLACEMENT_DAYS = 7
 
 
@@ -57,10 +59,12 @@ def refusal_text(refusal: ActionRefused) -> str:
         "daily_limit": "That would go over your daily limit for payments and transfers; you "
         f"can move up to {money(details.get('remaining', Decimal(0)), currency)} more that day.",
         "nothing_pending": "There's nothing waiting for your confirmation, so nothing has changed.",
-        "same_turn": f"I'll only do that once you confirm in your next message. {CONFIRM_PROMPT}",
+        "same_turn": "I'll only do that once you confirm in your next message.",
         "expired": "That request expired before it was confirmed, so I haven't done it. "
         "Please ask again.",
         "not_yours": "I can only act on your own accounts and cards.",
+        "not_read_back": "I haven't done anything yet: I only go ahead once you've heard "
+        "exactly what I'll do and said yes to it in your next reply.",
     }
     return texts.get(refusal.reason, "I can't do that.")
 
@@ -117,11 +121,12 @@ def done_text(confirmation: Confirmation) -> str:
         done = f"I've paid {size} to your {action.card} from your {action.from_account}."
     if confirmation.already_done:
         done = f"That was already done, so I haven't done it again. {done}"
-    return f"{done} Your reference number is {action.reference}."
+    return phrases.done(done, reference=action.reference)
 
 
 async def request_action(caller: CallerContext, customer: Customer, **fields) -> str:
-    """Record a pending action for the caller and read it back with the question."""
+    """Record a pending action for the caller; Fintalk reads it back at the end of the answer.
+    The model is told what the caller will hear, and not to repeat it."""
     if caller.conversation is None:
         raise Refused(CANNOT_CONFIRM_HERE)
     now = timezone.now()
@@ -137,10 +142,11 @@ async def request_action(caller: CallerContext, customer: Customer, **fields) ->
         )
 
     try:
-        await sync_to_async(record)()
+        action = await sync_to_async(record)()
     except ActionRefused as refusal:
         raise Refused(refusal_text(refusal)) from None
-    return f"I'll {summary}. {CONFIRM_PROMPT}"
+    heard = readback_due(caller, action_id=action.pk, summary=summary, reference=action.reference)
+    return phrases.readback_note(heard)
 
 
 @bank_tool
@@ -149,9 +155,14 @@ async def confirm_pending_action(caller: CallerContext) -> str:
     conversation. Call it only when the caller's latest message clearly says yes to the
     question you read back; it does nothing otherwise, and never does anything twice."""
     customer = await customer_or_refuse(caller)
-    if not language.is_affirmative(caller.latest_user_text):
-        raise Refused(NEED_YES)
     session = await caller.session()
+    if not language.is_affirmative(caller.latest_user_text):
+        waiting = session and await pending_action_get(session_id=session.pk, customer_id=customer.pk)
+        if waiting:  # read it again, so that a clear yes next can confirm it
+            readback_due(
+                caller, action_id=waiting.pk, summary=waiting.summary, reference=waiting.reference
+            )
+        raise Refused(NEED_YES)
     if session is None:
         raise Refused(refusal_text(ActionRefused("nothing_pending")))
     try:
@@ -159,6 +170,14 @@ async def confirm_pending_action(caller: CallerContext) -> str:
             session_id=session.pk, customer_id=customer.pk, turn=caller.turn, now=timezone.now()
         )
     except ActionRefused as refusal:
+        if refusal.reason == "not_read_back":  # read it again; the next "yes" can confirm
+            details = refusal.details
+            readback_due(
+                caller,
+                action_id=details["action_id"],
+                summary=details["summary"],
+                reference=details["reference"],
+            )
         raise Refused(refusal_text(refusal)) from None
     return done_text(confirmation)
 
@@ -170,6 +189,7 @@ async def cancel_pending_action(caller: CallerContext) -> str:
     await customer_or_refuse(caller)
     session = await caller.session()
     cancelled = None
+    readback_withdrawn(caller)
     if session is not None:
         cancelled = await sync_to_async(pending_action_cancel)(
             session_id=session.pk, now=timezone.now()

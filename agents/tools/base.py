@@ -16,14 +16,11 @@ from django.utils import timezone
 
 from agents import language
 from agents.caller import CallerContext
+from agents.phrases import ASK_VERIFICATION, OFFER_HUMAN
 from bank.models import Customer
 from fintalk.masking import mask_card_numbers
 
 logger = logging.getLogger(__name__)
-
-# Phrases the offline model recognises in its own earlier answers (agents.offline.policy).
-ASK_VERIFICATION = "the last four digits of one of your cards, and your date of birth or ZIP code"
-OFFER_HUMAN = "transfer you to a colleague"
 
 NOT_IDENTIFIED = (
     "I can't see who is calling, so I can't share account details. Please call from the "

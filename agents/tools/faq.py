@@ -17,7 +17,8 @@ from llama_index.core.schema import NodeWithScore
 from llama_index.retrievers.bm25 import BM25Retriever
 
 from agents.caller import CallerContext
-from agents.tools.base import OFFER_HUMAN, bank_tool
+from agents.phrases import OFFER_HUMAN
+from agents.tools.base import bank_tool
 
 FAQ_DIR = Path(settings.BASE_DIR) / "bank" / "faq"
 # Below this BM25 score the best section shares too little with the question to answer it.

@@ -4,9 +4,10 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
+from agents import phrases
 from agents.caller import CallerContext
+from agents.phrases import ASK_VERIFICATION
 from agents.tools.base import (
-    ASK_VERIFICATION,
     CANNOT_VERIFY_HERE,
     NO_CUSTOMER,
     Refused,
@@ -16,9 +17,6 @@ from agents.tools.base import (
     locked_text,
 )
 from bank.services.sessions import caller_session_handoff_request, caller_verify
-
-# The offline model recognises a successful verification by this ending (agents.offline).
-VERIFIED = "you're verified."
 
 
 @bank_tool
@@ -68,7 +66,7 @@ async def verify_identity(
     caller.forget()
     if outcome.verified:
         caller.remember(outcome.customer)
-        return f"Thank you, {outcome.customer.first_name}, {VERIFIED}"
+        return phrases.verified(outcome.customer.first_name)
     if outcome.locked:
         raise Refused(locked_text())
     tries = f"{outcome.attempts_left} more tr{'y' if outcome.attempts_left == 1 else 'ies'}"

@@ -5,8 +5,9 @@ from decimal import Decimal
 from django.utils import timezone
 
 from agents.caller import CallerContext
+from agents.phrases import OFFER_HUMAN
 from agents.speech import money, percent
-from agents.tools.base import OFFER_HUMAN, as_amount, bank_tool, customer_or_refuse
+from agents.tools.base import as_amount, bank_tool, customer_or_refuse
 from bank.lending import LENDING_RULES, monthly_payment, prequalify
 from bank.models import LoanProduct
 from bank.selectors import account_list, credit_profile_get, loan_product_list

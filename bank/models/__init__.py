@@ -4,7 +4,7 @@ from bank.models.actions import PendingAction
 from bank.models.customers import Account, CreditCard, CreditProfile, Customer
 from bank.models.fields import LAST4_PATTERN, last4_validator
 from bank.models.loans import LoanProduct
-from bank.models.sessions import CallerSession, VerificationAttempt
+from bank.models.sessions import CallerSession, VerificationAttempt, VerificationLock
 from bank.models.transactions import Transaction
 
 __all__ = [
@@ -18,5 +18,6 @@ __all__ = [
     "PendingAction",
     "Transaction",
     "VerificationAttempt",
+    "VerificationLock",
     "last4_validator",
 ]

@@ -11,9 +11,12 @@ from bank.models.sessions import CallerSession
 class PendingAction(models.Model):
     """An action the caller asked for, waiting for their "yes" in a later turn.
 
-    It is created ``pending`` with what exactly will happen; confirming it does it once
-    (``completed``, or ``scheduled`` for a payment on a later day) and gives it a reference
-    number. A conversation has at most one pending action: asking for another replaces it.
+    It is created ``pending`` with what exactly will happen and its reference number.
+    Fintalk's code reads it back to the caller at the end of that answer; once that answer
+    has finished, ``readback_turn`` records it, and only the caller's next message can
+    confirm it. Confirming does it once (``completed``, or ``scheduled`` for a payment on a
+    later day). A conversation has at most one pending action: asking for another (another
+    amount, another account) replaces it, and the new one needs its own read-back.
     """
 
     class Kind(models.TextChoices):
@@ -63,6 +66,13 @@ class PendingAction(models.Model):
         "confirmation must come in a later one."
     )
     reference = models.CharField(max_length=16, unique=True, null=True, blank=True)
+    readback_turn = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The caller's turn whose answer delivered the read-back and finished; only "
+        "their next turn can confirm. Empty: the caller has not heard it.",
+    )
+    readback_delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)

@@ -6,6 +6,7 @@ often they failed, and what they asked us to do live here, keyed by the conversa
 identity within one API key — never in the messages.
 """
 
+from django.conf import settings
 from django.db import models
 
 
@@ -45,12 +46,23 @@ class CallerSession(models.Model):
 
 
 class VerificationAttempt(models.Model):
-    """One try at verifying a caller. What they said is not kept: only whether it matched."""
+    """One try at verifying a caller. What they said is not kept: only how it ended.
+
+    Failures count against the conversation (``BANK_VERIFICATION_MAX_ATTEMPTS``) and against
+    the claimed phone number across conversations and API keys (``VerificationLock``).
+    """
+
+    class Outcome(models.TextChoices):
+        MATCHED = "matched", "Matched"
+        MISMATCH = "mismatch", "Did not match"
+        NOT_SAID = "not_said", "Details the caller never said"
+        LOCKED = "locked", "Refused: the number is locked"
 
     session = models.ForeignKey(
         CallerSession, on_delete=models.CASCADE, related_name="verification_attempts"
     )
-    claimed_phone = models.CharField(max_length=16, blank=True)
+    claimed_phone = models.CharField(max_length=16, blank=True, db_index=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.MISMATCH)
     customer = models.ForeignKey(
         "bank.Customer",
         null=True,
@@ -67,3 +79,40 @@ class VerificationAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{'verified' if self.succeeded else 'failed'} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class VerificationLock(models.Model):
+    """A phone number nobody may verify as, after too many failed attempts for it.
+
+    Set after ``VERIFICATION_MAX_FAILURES`` failures within ``VERIFICATION_LOCK_SECONDS``,
+    counted across conversations and API keys; it lasts ``VERIFICATION_LOCK_SECONDS``
+    unless staff lift it in the admin. Keyed by the claimed number, so that a number that
+    is no customer's locks the same way (the lock tells nothing about who banks here).
+    """
+
+    phone = models.CharField(max_length=16, db_index=True)
+    customer = models.ForeignKey(
+        "bank.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="verification_locks",
+        help_text="The customer registered to the number, if any.",
+    )
+    failures = models.PositiveIntegerField(help_text="Failed attempts that set the lock.")
+    locked_at = models.DateTimeField()
+    locked_until = models.DateTimeField()
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("-locked_at",)
+
+    def __str__(self) -> str:
+        return f"{self.phone} locked {self.locked_at:%Y-%m-%d %H:%M}"
+
+    def ends_at(self):
+        """When the lock stopped (or will stop) holding: lifted, or run out."""
+        return min(self.lifted_at, self.locked_until) if self.lifted_at else self.locked_until

@@ -1,4 +1,8 @@
-"""Actions that move money or change a card: requested, confirmed in a later turn, done once.
+"""Actions that move money or change a card: requested, read back, confirmed, done once.
+
+An action is confirmed only in the caller's turn right after the answer that read it back
+to them finished (``pending_action_readback_delivered`` records that answer's turn); the
+read-back is Fintalk's own words, never the model's (``agents.readbacks``).
 
 The same checks run when an action is requested (to tell the caller at once) and again
 when it is confirmed, with the rows locked (what counts is the state at that moment).
@@ -131,6 +135,7 @@ def pending_action_request(
         effective_on=effective_on,
         summary=summary[:300],
         requested_in_turn=turn,
+        reference=reference_generate(),
         expires_at=now + timedelta(seconds=settings.BANK_CONFIRMATION_TTL_SECONDS),
     )
     _check(action, today=timezone.localdate(now))
@@ -140,6 +145,18 @@ def pending_action_request(
     return action
 
 
+def pending_action_readback_delivered(*, action_id: int, turn: int, now: datetime) -> bool:
+    """Record that the answer to the caller's ``turn`` read the action back and finished.
+
+    Only a still pending action is marked; False when it was not (it was replaced,
+    cancelled or done meanwhile). Reading it back again later moves the turn on.
+    """
+    updated = PendingAction.objects.filter(pk=action_id, status=Status.PENDING).update(
+        readback_turn=turn, readback_delivered_at=now
+    )
+    return updated == 1
+
+
 def pending_action_confirm(
     *, session_id: int, customer_id: int, turn: int, now: datetime
 ) -> Confirmation:
@@ -147,8 +164,10 @@ def pending_action_confirm(
 
     Confirming again finds it done and returns it (``already_done``) without doing it
     twice. Raises ``ActionRefused`` when there is nothing to confirm, when the "yes" comes
-    in the same turn as the request, when it expired, or when the checks fail now (the
-    action is then closed as refused: the caller has to ask again).
+    in the same turn as the request, when it expired, when ``turn`` is not the one right
+    after the answer that read the action back (``not_read_back``, with the action's
+    ``action_id``, ``summary`` and ``reference``, so it can be read back again), or when
+    the checks fail now (the action is then closed as refused: the caller has to ask again).
     """
     with transaction.atomic():
         outcome = _confirm(session_id=session_id, customer_id=customer_id, turn=turn, now=now)
@@ -176,6 +195,13 @@ def _confirm(
     if now >= action.expires_at:
         _close(action, Status.EXPIRED, now=now)
         return ActionRefused("expired")
+    heard_in = action.readback_turn
+    if heard_in is not None and turn <= heard_in:
+        return ActionRefused("same_turn")
+    if heard_in is None or turn != heard_in + 1:
+        # Never heard whole, or heard before something else was said: read it again.
+        details = {"action_id": action.pk, "summary": action.summary, "reference": action.reference}
+        return ActionRefused("not_read_back", details)
     today = timezone.localdate(now)
     Customer.objects.select_for_update().filter(pk=customer_id).first()
     _lock_rows(action)
@@ -185,7 +211,7 @@ def _confirm(
         _close(action, Status.REFUSED, now=now)
         return refusal
     _execute(action, today=today)
-    action.reference = reference_generate()
+    action.reference = action.reference or reference_generate()
     later = action.effective_on is not None and action.effective_on > today
     _close(action, Status.SCHEDULED if later else Status.COMPLETED, now=now)
     return Confirmation(action=action)

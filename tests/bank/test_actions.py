@@ -17,6 +17,7 @@ from bank.services.actions import (
     Confirmation,
     pending_action_cancel,
     pending_action_confirm,
+    pending_action_readback_delivered,
     pending_action_request,
     scheduled_payments_post,
 )
@@ -41,9 +42,17 @@ def _session(api_key_id: int, name: str = "call:1"):
     return caller_session_get_or_create(api_key_id=api_key_id, conversation_key=name)
 
 
-def _transfer(ana, session, amount: str, *, turn: int = 1) -> PendingAction:
+def _heard(action: PendingAction) -> PendingAction:
+    """The answer that asked for ``action`` read it back and finished."""
+    assert pending_action_readback_delivered(
+        action_id=action.pk, turn=action.requested_in_turn, now=timezone.now()
+    )
+    return action
+
+
+def _transfer(ana, session, amount: str, *, turn: int = 1, heard: bool = True) -> PendingAction:
     savings, checking = ana.accounts.get(kind="savings"), ana.accounts.get(kind="checking")
-    return pending_action_request(
+    action = pending_action_request(
         session=session,
         customer=ana,
         kind=Kind.TRANSFER,
@@ -55,6 +64,7 @@ def _transfer(ana, session, amount: str, *, turn: int = 1) -> PendingAction:
         effective_on=timezone.localdate(),
         now=timezone.now(),
     )
+    return _heard(action) if heard else action
 
 
 def _confirm(session, ana, *, turn: int = 2) -> Confirmation:
@@ -86,6 +96,45 @@ def test_confirming_in_the_same_turn_is_refused(api_key_id, ana):
 
     assert refused.value.reason == "same_turn"
     assert PendingAction.objects.get().status == Status.PENDING
+
+
+def test_an_action_the_caller_has_not_heard_cannot_be_confirmed(api_key_id, ana):
+    session = _session(api_key_id)
+    action = _transfer(ana, session, "10.00", heard=False)
+
+    with pytest.raises(ActionRefused) as refused:
+        _confirm(session, ana, turn=2)
+
+    assert refused.value.reason == "not_read_back"
+    assert refused.value.details == {
+        "action_id": action.pk,
+        "summary": "move money",
+        "reference": action.reference,
+    }
+    assert PendingAction.objects.get().status == Status.PENDING
+    assert ana.accounts.get(kind="savings").balance == Decimal("12450.00")
+
+
+def test_only_the_turn_right_after_the_read_back_confirms(api_key_id, ana):
+    session = _session(api_key_id)
+    action = _transfer(ana, session, "10.00", turn=1)  # heard in the answer to turn 1
+
+    with pytest.raises(ActionRefused) as refused:
+        _confirm(session, ana, turn=3)  # the caller said something else in turn 2
+    assert refused.value.reason == "not_read_back"
+
+    pending_action_readback_delivered(action_id=action.pk, turn=3, now=timezone.now())
+    assert _confirm(session, ana, turn=4).action.pk == action.pk
+
+
+def test_a_read_back_is_recorded_only_while_the_action_waits(api_key_id, ana):
+    session = _session(api_key_id)
+    first = _transfer(ana, session, "10.00", heard=False)
+    _transfer(ana, session, "20.00", heard=False)  # replaces the first
+
+    assert not pending_action_readback_delivered(action_id=first.pk, turn=1, now=timezone.now())
+    first.refresh_from_db()
+    assert first.readback_turn is None
 
 
 def test_an_expired_action_is_closed_and_not_done(api_key_id, ana, settings):
@@ -199,7 +248,7 @@ def test_a_scheduled_payment_is_made_on_its_day_once(api_key_id, ana):
     session = _session(api_key_id)
     card, checking = ana.cards.get(), ana.accounts.get(kind="checking")
     day = timezone.localdate() + timedelta(days=2)
-    pending_action_request(
+    action = pending_action_request(
         session=session,
         customer=ana,
         kind=Kind.CARD_PAYMENT,
@@ -211,6 +260,7 @@ def test_a_scheduled_payment_is_made_on_its_day_once(api_key_id, ana):
         effective_on=day,
         now=timezone.now(),
     )
+    _heard(action)
     scheduled = _confirm(session, ana).action
     assert scheduled.status == Status.SCHEDULED
 
@@ -243,7 +293,7 @@ def _race(count: int, work) -> list:
 def test_concurrent_duplicate_confirmations_pay_once(api_key_id, ana):
     session = _session(api_key_id)
     card = ana.cards.get()
-    pending_action_request(
+    action = pending_action_request(
         session=session,
         customer=ana,
         kind=Kind.CARD_PAYMENT,
@@ -255,6 +305,7 @@ def test_concurrent_duplicate_confirmations_pay_once(api_key_id, ana):
         effective_on=timezone.localdate(),
         now=timezone.now(),
     )
+    _heard(action)
 
     results = _race(8, lambda index: _confirm(session, ana))
 
