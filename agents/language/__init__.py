@@ -8,16 +8,24 @@ Everything here is pure and deterministic: no Django, no clock (callers pass ``t
 
 from agents.language.answers import is_affirmative, is_negative
 from agents.language.cards import asks_for_card_secrets, parse_card_last4
-from agents.language.credentials import Credentials, parse_credentials
+from agents.language.credentials import Credentials, SaidDetails, parse_credentials, said_details
 from agents.language.dates import parse_date, parse_date_range
-from agents.language.money import parse_amount, parse_rate_percent, parse_term_months
+from agents.language.money import (
+    AmountRefused,
+    parse_amount,
+    parse_amount_argument,
+    parse_rate_percent,
+    parse_term_months,
+)
 from agents.language.phones import find_phone_number
 from agents.language.spoken import words_to_digits
 from agents.language.text import mentions, normalize, words
 
 __all__ = [
+    "AmountRefused",
     "asks_for_card_secrets",
     "Credentials",
+    "SaidDetails",
     "is_affirmative",
     "is_negative",
     "parse_credentials",
@@ -25,11 +33,13 @@ __all__ = [
     "mentions",
     "normalize",
     "parse_amount",
+    "parse_amount_argument",
     "parse_card_last4",
     "parse_date",
     "parse_date_range",
     "parse_rate_percent",
     "parse_term_months",
+    "said_details",
     "words",
     "words_to_digits",
 ]

@@ -1,6 +1,7 @@
 """What a caller says to prove who they are: a card's last four, birth date, ZIP/postcode."""
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -97,3 +98,59 @@ def parse_credentials(text: str, *, today: date) -> Credentials:
     return Credentials(
         card_last4=last4, date_of_birth=born[0] if born else None, postal_code=postal
     )
+
+
+@dataclass(frozen=True)
+class SaidDetails:
+    """Every verification detail a caller said in their messages: card endings (four
+    digits), birth dates, and postal codes (upper case, no spaces or dashes)."""
+
+    card_last4s: frozenset[str]
+    birth_dates: frozenset[date]
+    postal_codes: frozenset[str]
+
+    def has_last4(self, last4: str) -> bool:
+        return last4 in self.card_last4s
+
+    def has_birth_date(self, born: date) -> bool:
+        return born in self.birth_dates
+
+    def has_postal_code(self, postal: str) -> bool:
+        """``postal`` was said (a ZIP+4 said covers its ZIP, and the other way round)."""
+        given = postal_key(postal)
+        return any(
+            given == said or (given[:5].isdigit() and said[:5].isdigit() and given[:5] == said[:5])
+            for said in self.postal_codes
+        )
+
+
+def postal_key(value: str) -> str:
+    """A postal code as compared: upper case, without spaces or dashes."""
+    return re.sub(r"[\s-]", "", value).upper()
+
+
+def said_details(texts: Iterable[str], *, today: date) -> SaidDetails:
+    """The details the caller said, read the way ``parse_credentials`` reads them (spoken
+    digits, dates in words, typos), and also every four-digit group, five-digit ZIP and
+    UK postcode in each message: what the model claims the caller said must be among them.
+    """
+    last4s: set[str] = set()
+    born: set[date] = set()
+    postal: set[str] = set()
+    for text in texts:
+        found = parse_credentials(text, today=today)
+        if found.card_last4:
+            last4s.add(found.card_last4)
+        if found.date_of_birth:
+            born.add(found.date_of_birth)
+        if found.postal_code:
+            postal.add(postal_key(found.postal_code))
+        t = _date_text(_LAST_FOUR.sub("lastfour", normalize(text)))
+        if said_born := _birth_date(t, today):  # a birth year is no card ending
+            t = _blank(t, said_born[1])
+        for phone in _PHONE_LIKE.finditer(t):  # nor are a phone number's digits
+            t = _blank(t, phone.span())
+        last4s.update(re.sub(r"\D", "", group) for group in _BARE_LAST4.findall(t))
+        for pattern in (_NAMED_POSTAL, _BARE_UK_POSTCODE, _BARE_ZIP):
+            postal.update(postal_key(m[1]) for m in pattern.finditer(t))
+    return SaidDetails(frozenset(last4s), frozenset(born), frozenset(postal))

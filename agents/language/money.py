@@ -62,8 +62,21 @@ def _bare_numbers(t: str) -> list[str]:
     return numbers
 
 
+_NEGATIVE_BEFORE = re.compile(r"(?:[-\u2212\u2013\u2014]|\bminus|\bnegative) ?[$£€]? ?$")
+
+
+def _signed(amount: Decimal | None, t: str, start: int) -> Decimal | None:
+    """``amount`` negated when the user put a minus before it ("-200", "minus $50")."""
+    if amount is not None and _NEGATIVE_BEFORE.search(t[:start]):
+        return -amount
+    return amount
+
+
 def parse_amount(text: str) -> Decimal | None:
     """The amount of money the user names, to the cent, or None.
+
+    A minus before it ("-200 dollars", "−$50", "minus 200") makes it negative, so that
+    the tool refuses it and asks again instead of moving the opposite amount.
 
     Amounts with a currency marker win, the first one if several: "$1,250.50", "1250
     dollars", "250 bucks", "two hundred fifty dollars", "fifty dollars and twenty cents",
@@ -79,12 +92,12 @@ def parse_amount(text: str) -> Decimal | None:
         amount = _money(first[1], first[2])
         if amount is not None and (cents := _AND_CENTS.match(t, first.end())):
             amount += Decimal(cents[1]).scaleb(-2)
-        return amount
+        return _signed(amount, t, first.start())
     if cents := _CENTS.search(t):
         return Decimal(cents[1]).scaleb(-2)
     numbers = _bare_numbers(t)
     if len(numbers) == 1 and _MONEY_VERB.search(t):
-        return _money(numbers[0])
+        return _signed(_money(numbers[0]), t, t.find(numbers[0]))
     return None
 
 
@@ -113,3 +126,67 @@ def parse_rate_percent(text: str) -> Decimal | None:
         return None
     rate = Decimal(match[1])
     return rate if rate <= 100 else None
+
+
+_PLAIN_AMOUNT = re.compile(r"[$£€]?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?")
+_MINUS_SIGNS = "-\u2212\u2010\u2011\u2012\u2013\u2014\ufe63\uff0d"  # ASCII, Unicode minus, dashes
+
+
+class AmountRefused(ValueError):
+    """A tool argument that is no amount of money Fintalk will act on. ``reason`` is one of
+    ``negative``, ``zero``, ``not_finite``, ``exponent``, ``too_precise``, ``too_large``
+    (beyond any account) or ``not_a_number``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def parse_amount_argument(value: object) -> Decimal | None:
+    """An amount of money from a tool argument, strictly: None when it is missing.
+
+    Accepts a JSON number or a plain decimal string — digits, an optional currency sign,
+    thousands commas, at most two decimals ("250", "250.75", "$1,200.50", 35.0). Raises
+    ``AmountRefused`` for a negative amount (any minus sign, Unicode minus and dashes
+    included), zero, NaN or Infinity, exponent forms ("1e5"), more than two decimals, or
+    anything else; never guesses what a malformed amount meant.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise AmountRefused("not_a_number")
+    if isinstance(value, (int, float, Decimal)):
+        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+        if not number.is_finite():
+            raise AmountRefused("not_finite")
+        if "e" in str(value).lower() and not isinstance(value, int):
+            raise AmountRefused("exponent")
+        return _positive_cents(number)
+    if not isinstance(value, str):
+        raise AmountRefused("not_a_number")
+    text = value.strip()
+    lowered = text.lower()
+    if any(sign in text for sign in _MINUS_SIGNS) or text.startswith("("):
+        raise AmountRefused("negative")
+    if "nan" in lowered or "inf" in lowered:
+        raise AmountRefused("not_finite")
+    if re.search(r"\d\s*e\s*[+]?\d", lowered):
+        raise AmountRefused("exponent")
+    match = _PLAIN_AMOUNT.fullmatch(text)
+    if match is None:
+        raise AmountRefused("not_a_number")
+    if match[2] is not None and len(match[2]) > 2:
+        raise AmountRefused("too_precise")
+    return _positive_cents(Decimal(text.lstrip("$£€").replace(",", "")))
+
+
+def _positive_cents(number: Decimal) -> Decimal:
+    if number < 0:
+        raise AmountRefused("negative")
+    if number == 0:
+        raise AmountRefused("zero")
+    if number >= _LARGEST:
+        raise AmountRefused("too_large")
+    if number != number.quantize(_CENT):
+        raise AmountRefused("too_precise")
+    return number.quantize(_CENT)

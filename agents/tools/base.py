@@ -17,7 +17,9 @@ from django.utils import timezone
 from agents import language
 from agents.caller import CallerContext
 from agents.phrases import ASK_VERIFICATION, OFFER_HUMAN
+from agents.speech import money
 from bank.models import Customer
+from bank.selectors import verification_locked
 from fintalk.masking import mask_card_numbers
 
 logger = logging.getLogger(__name__)
@@ -85,21 +87,60 @@ async def customer_or_refuse(caller: CallerContext) -> Customer:
     session = await caller.session()
     if session is not None and session.locked_at is not None:
         raise Refused(locked_text())
+    if caller.phone and await verification_locked(phone=caller.phone, now=timezone.now()):
+        raise Refused(locked_text())
     if caller.conversation is None:
         raise Refused(CANNOT_VERIFY_HERE if caller.phone else NOT_IDENTIFIED)
     raise Refused(VERIFY_FIRST if caller.phone else VERIFY_FIRST_WITH_PHONE)
 
 
-def as_amount(value: object) -> Decimal | None:
-    """An amount from a tool argument, however the model wrote it ("35", 35.0, "$1,200")."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        return language.parse_amount(value if value.strip()[:1] in "$£€" else f"${value.strip()}")
+_AMOUNT_REFUSALS = {
+    "negative": "That amount is negative, and I only work with positive amounts",
+    "zero": "That amount is zero",
+    "not_finite": "That isn't a number I can use",
+    "exponent": "That amount is written in a form I don't accept",
+    "too_precise": "That amount has more than two decimal places",
+    "too_large": "That amount is far too large",
+    "not_a_number": "That isn't an amount I can read",
+}
+ASK_PLAIN_AMOUNT = "please tell me the amount as a plain number, like 250 or 250.75."
+
+
+def as_amount(
+    value: object,
+    *,
+    limit: Decimal | None = None,
+    limit_is: str = "the most I can move in a day",
+    currency: str = "USD",
+) -> Decimal | None:
+    """An amount of money from a tool argument, strictly (``language.parse_amount_argument``):
+    a number or a plain decimal string, positive, finite, at most two decimals, and at
+    most ``limit`` (which is ``limit_is``) when given; None when the model left it out.
+
+    Raises ``Refused`` with a message that says what was wrong and asks again: a model's
+    "-$523.45" or "1e5" is never read as some other amount.
+    """
     try:
-        return Decimal(str(value)).quantize(Decimal("0.01"))
+        amount = language.parse_amount_argument(value)
+    except language.AmountRefused as refused:
+        raise Refused(f"{_AMOUNT_REFUSALS[refused.reason]}: {ASK_PLAIN_AMOUNT}") from None
+    if amount is not None and limit is not None and amount > limit:
+        raise Refused(
+            f"That's more than {limit_is}, {money(limit, currency)}: "
+            f"{ASK_PLAIN_AMOUNT}"
+        )
+    return amount
+
+
+def as_number(value: object) -> Decimal | None:
+    """A plain finite number from a tool argument (a rate, not money), or None."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value).strip().rstrip("%"))
     except InvalidOperation:
         return None
+    return number if number.is_finite() else None
 
 
 def as_date(value: object, *, past: bool = False) -> date | None:

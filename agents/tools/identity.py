@@ -1,10 +1,18 @@
-"""Verifying a caller whose number is only a claim, and handing the caller to a human."""
+"""Verifying a caller whose number is only a claim, and handing the caller to a human.
+
+A detail counts only when the caller said it: the tool reads the caller's own messages of
+this conversation (``language.said_details``: spoken digits, dates in words) and refuses
+any detail the model supplied that is not among them — as a failed attempt, so a lying
+model burns the caller's tries instead of guessing for free. Failures lock the
+conversation and, across conversations and API keys, the claimed number
+(``bank.services.sessions``).
+"""
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
-from agents import phrases
+from agents import language, phrases
 from agents.caller import CallerContext
 from agents.phrases import ASK_VERIFICATION
 from agents.tools.base import (
@@ -17,6 +25,11 @@ from agents.tools.base import (
     locked_text,
 )
 from bank.services.sessions import caller_session_handoff_request, caller_verify
+
+NOT_SAID = (
+    "I can only check details you tell me yourself, and I didn't hear those from you, so "
+    "that counts as a failed try."
+)
 
 
 @bank_tool
@@ -54,6 +67,12 @@ async def verify_identity(
         born = None
     if last4 is None or (born is None and postal is None):
         return f"To verify you I need {ASK_VERIFICATION}."
+    said = language.said_details(caller.user_texts, today=timezone.localdate())
+    said_by_caller = (
+        said.has_last4(last4)
+        and (born is None or said.has_birth_date(born))
+        and (postal is None or said.has_postal_code(postal))
+    )
     outcome = await sync_to_async(caller_verify)(
         api_key_id=caller.conversation.api_key_id,
         conversation_key=caller.conversation.key,
@@ -62,6 +81,7 @@ async def verify_identity(
         date_of_birth=born,
         postal_code=postal,
         now=timezone.now(),
+        said_by_caller=said_by_caller,
     )
     caller.forget()
     if outcome.verified:
@@ -70,10 +90,8 @@ async def verify_identity(
     if outcome.locked:
         raise Refused(locked_text())
     tries = f"{outcome.attempts_left} more tr{'y' if outcome.attempts_left == 1 else 'ies'}"
-    raise Refused(
-        f"Sorry, those details don't match our records. You have {tries}: please tell me "
-        f"{ASK_VERIFICATION}."
-    )
+    why = NOT_SAID if not said_by_caller else "Sorry, those details don't match our records."
+    raise Refused(f"{why} You have {tries}: please tell me {ASK_VERIFICATION}.")
 
 
 @bank_tool

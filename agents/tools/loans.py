@@ -7,7 +7,7 @@ from django.utils import timezone
 from agents.caller import CallerContext
 from agents.phrases import OFFER_HUMAN
 from agents.speech import money, percent
-from agents.tools.base import as_amount, bank_tool, customer_or_refuse
+from agents.tools.base import as_amount, as_number, bank_tool, customer_or_refuse
 from bank.lending import LENDING_RULES, monthly_payment, prequalify
 from bank.models import LoanProduct
 from bank.selectors import account_list, credit_profile_get, loan_product_list
@@ -69,6 +69,9 @@ async def list_loan_products(caller: CallerContext, kind: str | None = None) -> 
     return "We offer: " + " ".join(lines)
 
 
+_LARGEST_LOAN = Decimal("100000000")
+
+
 @bank_tool
 async def calculate_loan_payment(
     caller: CallerContext,
@@ -87,15 +90,15 @@ async def calculate_loan_payment(
         term_months: Optional length of the loan in months, e.g. 60.
         kind: Optional loan kind: personal, auto, home, home_equity or student.
     """
-    principal = as_amount(amount)
-    if principal is None or not Decimal("1") <= principal <= Decimal("100000000"):
+    principal = as_amount(amount, limit=_LARGEST_LOAN, limit_is="any loan we make")
+    if principal is None or principal < 1:
         return (
             "How much would you like to borrow? Tell me the amount, and if you know them, the "
             "rate and the term."
         )
     assumed = []
     product = _product(await loan_product_list(), kind)
-    rate = as_amount(annual_rate_percent)
+    rate = as_number(annual_rate_percent)
     if rate is None and product is not None:
         rate = product.apr_from
         assumed.append(f"our {product.name}'s lowest rate, {percent(rate)} APR")
