@@ -110,7 +110,7 @@ def as_amount(
     value: object,
     *,
     limit: Decimal | None = None,
-    limit_is: str = "the most I can move in a day",
+    limit_is: str = "the limit",
     currency: str = "USD",
 ) -> Decimal | None:
     """An amount of money from a tool argument, strictly (``language.parse_amount_argument``):
@@ -126,8 +126,8 @@ def as_amount(
         raise Refused(f"{_AMOUNT_REFUSALS[refused.reason]}: {ASK_PLAIN_AMOUNT}") from None
     if amount is not None and limit is not None and amount > limit:
         raise Refused(
-            f"That's more than {limit_is}, {money(limit, currency)}: "
-            f"{ASK_PLAIN_AMOUNT}"
+            f"That's more than {limit_is}, {money(limit, currency)}: please tell me a smaller "
+            "amount."
         )
     return amount
 

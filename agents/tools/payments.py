@@ -1,8 +1,5 @@
 """Moving the caller's money: paying their credit card, transferring between their accounts."""
 
-from decimal import Decimal
-
-from django.conf import settings
 from django.utils import timezone
 
 from agents.caller import CallerContext
@@ -70,8 +67,7 @@ async def pay_credit_card(
         "full": (card.current_balance, "your full balance"),
     }
     option = next((key for key in options if pay_option and mentions(pay_option, key)), None)
-    limit = Decimal(settings.BANK_DAILY_TRANSFER_LIMIT)
-    size = as_amount(amount, limit=limit, currency=source.currency)
+    size = as_amount(amount)  # the daily limit is the bank's check (it knows what is left)
     note = ""
     if size is None and option:
         size, note = options[option]
@@ -133,8 +129,7 @@ async def transfer_between_accounts(
         raise Refused(f"{OWN_ACCOUNTS_ONLY}, and you have one account with us.")
     if source is None or destination is None:
         return f"Which accounts should I move money between: {_accounts_list(accounts)}?"
-    limit = Decimal(settings.BANK_DAILY_TRANSFER_LIMIT)
-    size = as_amount(amount, limit=limit, currency=source.currency)
+    size = as_amount(amount)
     if size is None:
         return f"How much would you like to move from your {source} to your {destination}?"
     return await request_action(
