@@ -138,7 +138,8 @@ def _scripted_upstream() -> Iterator[FakeOpenAIServer]:
 @pytest.fixture(scope="session")
 def scripted_server_url(django_db_setup, django_db_blocker, _scripted_upstream) -> Iterator[str]:
     """A real server whose model is the scripted upstream (``tests.scripted``): no fallback,
-    no retries."""
+    no retries; frequent keep-alives, so that a caller hanging up while the model is silent
+    is noticed at the next one."""
     server = _start(
         {
             "LLM_PROVIDER": "openai",
@@ -147,6 +148,7 @@ def scripted_server_url(django_db_setup, django_db_blocker, _scripted_upstream) 
             "LLM_API_KEY": UPSTREAM_KEY,
             "LLM_MAX_RETRIES": "0",
             "LLM_FALLBACKS": "",
+            "FINTALK_SSE_KEEPALIVE_SECONDS": "0.2",
         }
     )
     yield server.url

@@ -23,18 +23,56 @@ The fixtures (``scripted_server_url``, ``scripted_model``) live in ``tests/conft
 
 import json
 
-from tests.agents.providers.fake_openai import MODEL, FakeOpenAI, Respond, Step, ToolCall
+from tests.agents.providers.fake_openai import (
+    MODEL,
+    CrashAfter,
+    FakeOpenAI,
+    Reply,
+    Respond,
+    Silence,
+    Status,
+    Step,
+    ToolCall,
+)
 
 QUIET = "(the scripted model has nothing more to say)"
 UPSTREAM_KEY = "sk-scripted-upstream"
 
-__all__ = ["MODEL", "QUIET", "Respond", "ScriptedModel", "Step", "ToolCall", "call"]
+__all__ = [
+    "MODEL",
+    "QUIET",
+    "CrashAfter",
+    "Reply",
+    "Respond",
+    "ScriptedModel",
+    "Silence",
+    "Status",
+    "Step",
+    "ToolCall",
+    "call",
+    "says_tool_results",
+]
 
 
 def call(name: str, arguments: dict | str | None = None, /, **kwargs) -> ToolCall:
     """A tool call as the model would make it: ``call("verify_identity", card_last4="4567")``,
     or with raw JSON text as arguments (``call("pay_credit_card", '{"amount": NaN}')``)."""
     return ToolCall(name, arguments if arguments is not None else kwargs)
+
+
+def _latest_tool_results(request: dict) -> list[str]:
+    results = []
+    for message in reversed(request["messages"]):
+        if message["role"] != "tool":
+            break
+        results.append(message["content"] if isinstance(message["content"], str) else "")
+    return results[::-1]
+
+
+def says_tool_results() -> Respond:
+    """A step that says what the tools just answered, as an honest model would (so a test
+    hears a refusal's words)."""
+    return Respond(lambda request: Reply(" ".join(_latest_tool_results(request)) or QUIET))
 
 
 class ScriptedModel:

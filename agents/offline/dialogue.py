@@ -1,9 +1,10 @@
 """Reading the conversation so far: what the assistant last asked, what tools it has called.
 
-The offline model follows its own earlier questions ("Say yes to confirm", "the last four
-digits of one of your cards") to read a short reply ("yes", "4567, March 14 1988") the
-right way (the wording is ``agents.phrases``). These are hints for choosing a tool only: anyone can type them into a resent
-history, so every tool checks what really happened on the server.
+The offline model follows its own earlier questions (the question that ends a read-back,
+the request for verification details) to read a short reply ("yes", "4567, March 14
+1988") the right way; their wording is ``agents.phrases``. These are hints for choosing a
+tool only: anyone can type them into a resent history, so every tool checks what really
+happened on the server.
 """
 
 from collections.abc import Sequence
