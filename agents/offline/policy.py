@@ -168,6 +168,15 @@ def _another_action(dialogue: Dialogue, text: str, available: set[str], today: d
     return False
 
 
+def _latest_amount(calls: list[tuple[str, dict]], text: str) -> list[tuple[str, dict]]:
+    """The amount the caller gives now replaces the one they gave before ("-200 dollars",
+    then "200 dollars" when asked again)."""
+    amount = language.parse_amount(text)
+    if amount is None:
+        return calls
+    return [(name, {**args, "amount": float(amount)} if "amount" in args else args) for name, args in calls]
+
+
 def _plan(
     dialogue: Dialogue, tools: Sequence[ToolMetadata], today: date
 ) -> list[tuple[str, dict]] | str:
@@ -192,7 +201,7 @@ def _plan(
         earlier = detect(dialogue.previous_user_text, available=available, today=today)
         both = detect(f"{dialogue.previous_user_text} {text}", available=available, today=today)
         if earlier and both and both[0][0] == earlier[0][0]:
-            return both
+            return _latest_amount(both, text)
     return detect(text, available=available, today=today)
 
 

@@ -103,7 +103,7 @@ _AMOUNT_REFUSALS = {
     "too_large": "That amount is far too large",
     "not_a_number": "That isn't an amount I can read",
 }
-ASK_PLAIN_AMOUNT = "please tell me the amount as a plain number, like 250 or 250.75."
+ASK_PLAIN_AMOUNT = "how much would you like, as a plain number such as 250 or 250.75?"
 
 
 def as_amount(

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from agents.language import Credentials, is_affirmative, is_negative, parse_credentials
+from agents.language import Credentials, is_affirmative, is_negative, parse_credentials, said_details
 
 TODAY = date(2026, 11, 22)
 
@@ -79,3 +79,26 @@ def test_no_and_anything_held_back(text):
 @pytest.mark.parametrize("text", ["what's my balance", "freeze my card", "", "yesterday"])
 def test_neither(text):
     assert not is_affirmative(text)
+
+
+def test_said_details_are_every_detail_the_caller_said_in_any_message():
+    said = said_details(
+        [
+            "my number is 415 555 0101",
+            "last four four five six seven, born march fourteenth nineteen eighty eight",
+            "or maybe the card ending 8899? zip nine four one one oh",
+            "postcode se1 7pb",
+        ],
+        today=TODAY,
+    )
+
+    assert said.card_last4s == {"4567", "8899"}  # not the phone's 0101, nor the year 1988
+    assert said.birth_dates == {date(1988, 3, 14)}
+    assert said.has_postal_code("94110") and said.has_postal_code("94110-1234")
+    assert said.has_postal_code("SE1 7PB") and not said.has_postal_code("SE1 7PC")
+
+
+def test_nothing_is_said_when_the_caller_said_nothing_of_the_kind():
+    said = said_details(["what's my balance?", "yes please"], today=TODAY)
+
+    assert not (said.card_last4s or said.birth_dates or said.postal_codes)
