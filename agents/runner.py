@@ -1,6 +1,7 @@
 """The one agent loop: a LlamaIndex FunctionAgent run, translated into turn events."""
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 
 from agents.caller import CallerContext
-from agents.client_tools import ClientTool
+from agents.client_tools import ClientTool, client_call_arguments, client_call_question
 from agents.events import ClientToolCall, Finished, TextDelta, ToolFinished, ToolStarted, TurnEvent
 from agents.prompts import CLIENT_CONTEXT_HEADER, OPENING_REQUEST, system_prompt
 from agents.providers.overrides import ChatMemory, StepsFoundOnce
@@ -26,6 +27,8 @@ from agents.providers.usage import reported_usage
 from agents.tools import tools_for
 from fintalk.text import OFF_LOOP_THRESHOLD
 from fintalk.masking import CardNumberStreamFilter, mask_card_numbers, mask_card_numbers_in
+
+logger = logging.getLogger(__name__)
 
 
 class BankAgent(StepsFoundOnce, FunctionAgent):
@@ -40,6 +43,7 @@ class Turn:
     caller: CallerContext
     client_tools: list[ClientTool] = field(default_factory=list)
     tool_choice: str | None = None
+    parallel_tool_calls: bool = True
 
 
 def _masked(message: ChatMessage) -> ChatMessage:
@@ -114,6 +118,7 @@ async def run_agent(turn: Turn, llm: FunctionCallingLLM) -> AsyncIterator[TurnEv
         user_msg, history = await asyncio.to_thread(_agent_inputs, turn.messages)  # masking 1 MB
     else:
         user_msg, history = _agent_inputs(turn.messages)
+    parallel = FunctionAgent.model_fields["allow_parallel_tool_calls"].default and turn.parallel_tool_calls
     agent = BankAgent(
         name="fintalk",
         description="The bank's assistant.",
@@ -122,6 +127,7 @@ async def run_agent(turn: Turn, llm: FunctionCallingLLM) -> AsyncIterator[TurnEv
         llm=llm,
         streaming=True,
         initial_tool_choice=forced,
+        allow_parallel_tool_calls=parallel,
     )
     memory = ChatMemory.from_defaults(
         chat_history=history,
@@ -140,10 +146,11 @@ async def run_agent(turn: Turn, llm: FunctionCallingLLM) -> AsyncIterator[TurnEv
         speculate(
             tools,
             chat_history=[ChatMessage(role=MessageRole.SYSTEM, content=prompt), *history, user_msg],
-            allow_parallel_tool_calls=FunctionAgent.model_fields["allow_parallel_tool_calls"].default,
+            allow_parallel_tool_calls=parallel,
             **({"tool_choice": forced} if forced is not None else {}),
         )
-    client_names = {tool.metadata.name for tool in offered_client_tools}
+    client_tools = {tool.metadata.name: tool for tool in offered_client_tools}
+    client_names = set(client_tools)
     started: dict[str, float] = {}
     thinking = ThinkingFilter()
     cards = CardNumberStreamFilter()
@@ -168,9 +175,23 @@ async def run_agent(turn: Turn, llm: FunctionCallingLLM) -> AsyncIterator[TurnEv
                     step_usage = None
                 handed_back = [c for c in event.tool_calls if c.tool_name in client_names]
                 if handed_back:
+                    if not turn.parallel_tool_calls:
+                        handed_back = handed_back[:1]
+                    checked = []
                     for call in handed_back:
-                        arguments = mask_card_numbers_in(call.tool_kwargs)
-                        yield ClientToolCall(call.tool_id, call.tool_name, arguments)
+                        tool = client_tools[call.tool_name].metadata
+                        arguments, problems = client_call_arguments(
+                            tool, call.tool_kwargs, caller_text=turn.caller.latest_user_text
+                        )
+                        if problems:
+                            # Never hand back a call its own schema refuses: ask instead.
+                            logger.warning("The model's %s call was incomplete: %s", call.tool_name, "; ".join(problems))
+                            yield TextDelta(steps.join(client_call_question(tool, problems)))
+                            yield Finished("stop")
+                            return
+                        checked.append((call, arguments))
+                    for call, arguments in checked:
+                        yield ClientToolCall(call.tool_id, call.tool_name, mask_card_numbers_in(arguments))
                     yield Finished("tool_calls")
                     return
             elif isinstance(event, ToolCallResult):

@@ -124,6 +124,7 @@ def start_completion(
         caller=caller,
         client_tools=client_tools,
         tool_choice=request.tool_choice,
+        parallel_tool_calls=request.parallel_tool_calls,
     )
     return Completion(
         id=completion_id,

@@ -11,6 +11,7 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from agents.client_tools import client_schema_problem
 from agents.providers import GenerationParams
 from api.request import (
     CallerClaims,
@@ -190,6 +191,11 @@ class FunctionSpecSerializer(serializers.Serializer):
     description = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
     parameters = StrictDictField(required=False)
     strict = StrictBooleanField(required=False, allow_null=True)
+
+    def validate_parameters(self, value):
+        if problem := client_schema_problem(value):
+            raise serializers.ValidationError(f"is not a valid JSON Schema: {problem}")
+        return value
 
 
 class ToolSpecSerializer(serializers.Serializer):

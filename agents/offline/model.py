@@ -44,10 +44,13 @@ class OfflineBankingLLM(FintalkLLM):
 
     def _reply(self, messages: Sequence[ChatMessage], kwargs: dict) -> ChatMessage:
         tools = kwargs.get("tools") or []
+        choice = kwargs.get("tool_choice")
         return reply(
             messages,
             tools=[tool.metadata for tool in tools],
             bank_name=self.bank_name,
+            tool_choice=choice if isinstance(choice, str) else None,
+            parallel_tool_calls=kwargs.get("allow_parallel_tool_calls", True) is not False,
         )
 
     @llm_chat_callback()

@@ -10,7 +10,7 @@ from llama_index.core.base.llms.types import ChatMessage, MessageRole, ToolCallB
 from llama_index.core.tools import ToolMetadata
 
 from agents import language, phrases
-from agents.client_tools import ClientToolMetadata
+from agents.client_tools import ClientToolMetadata, client_call_arguments, client_call_question
 from agents.offline.dialogue import Dialogue, last_index
 from agents.offline.intents import best_intent, clauses, detect
 from agents.prompts import OPENING_REQUEST
@@ -35,6 +35,24 @@ def _client_tool_calls(text: str, tools: Sequence[ToolMetadata]) -> list[str]:
         for tool in tools
         if isinstance(tool, ClientToolMetadata) and language.mentions(text, tool.spoken_name)
     ]
+
+
+_GOODBYES = ("bye", "goodbye", "good bye", "that's all", "that is all", "nothing else", "hang up")
+
+
+def _client_hang_up(text: str, tools: Sequence[ToolMetadata]) -> str | None:
+    """A client tool that ends the call (Vapi's endCall), when the caller says goodbye."""
+    if not language.mentions(text, *_GOODBYES):
+        return None
+    return next(
+        (
+            tool.get_name()
+            for tool in tools
+            if isinstance(tool, ClientToolMetadata)
+            and any(words in tool.spoken_name for words in ("end call", "hang up", "end conversation", "end the call"))
+        ),
+        None,
+    )
 
 
 def _client_handoff(tools: Sequence[ToolMetadata]) -> str | None:
@@ -184,6 +202,8 @@ def _plan(
     text, available = dialogue.text, {tool.get_name() for tool in tools}
     if named := _client_tool_calls(text, tools):
         return [(name, {}) for name in named]
+    if hang_up := _client_hang_up(text, tools):
+        return [(hang_up, {})]
     if dialogue.asked_to_confirm or dialogue.reported_done:
         if language.is_affirmative(text) and not _another_action(dialogue, text, available, today):
             return [("confirm_pending_action", {})]
@@ -211,8 +231,14 @@ def reply(
     tools: Sequence[ToolMetadata],
     bank_name: str,
     today: date | None = None,
+    tool_choice: str | None = None,
+    parallel_tool_calls: bool = True,
 ) -> ChatMessage:
-    """The assistant's next message for this conversation."""
+    """The assistant's next message for this conversation.
+
+    ``tool_choice`` ("required" or a tool's name, as the agent passes it on its first call)
+    is honoured; ``parallel_tool_calls`` false makes at most one call.
+    """
     today = today or timezone.localdate()
     last_user = last_index(messages, MessageRole.USER)
     if last_user is None or messages[last_user].content == OPENING_REQUEST:
@@ -222,25 +248,56 @@ def reply(
 
     if results := dialogue.tool_results():
         if follow_up := _after_verification(dialogue, available, today):
-            return _calls(follow_up, tools)
+            return _calls(follow_up, tools, text=dialogue.text, parallel=parallel_tool_calls)
         # A read-back is Fintalk's to say, after this reply: the model adds nothing to it.
         spoken = [result for result in results if not phrases.is_readback_note(result)]
         return ChatMessage(role=MessageRole.ASSISTANT, content=" ".join(spoken))
 
     plan = _plan(dialogue, tools, today)
+    if tool_choice not in (None, "auto", "none"):
+        plan = _forced(plan, tool_choice, tools, dialogue.text)
     if isinstance(plan, str):
         return ChatMessage(role=MessageRole.ASSISTANT, content=plan)
     if plan:
-        return _calls(plan, tools)
+        return _calls(plan, tools, text=dialogue.text, parallel=parallel_tool_calls)
     return ChatMessage(role=MessageRole.ASSISTANT, content=_small_talk(dialogue.text, bank_name))
 
 
-def _calls(calls: list[tuple[str, dict]], tools: Sequence[ToolMetadata]) -> ChatMessage:
+def _forced(
+    plan: list[tuple[str, dict]] | str, tool_choice: str, tools: Sequence[ToolMetadata], text: str
+) -> list[tuple[str, dict]] | str:
+    """The plan, made to call a tool as ``tool_choice`` demands: the named one, or (for
+    "required") the plan's own calls, else a client tool, else the bank's FAQ search."""
+    names = {tool.get_name() for tool in tools}
+    calls = plan if isinstance(plan, list) else []
+    if tool_choice != "required":
+        chosen = [(name, arguments) for name, arguments in calls if name == tool_choice]
+        return chosen or ([(tool_choice, {})] if tool_choice in names else plan)
+    if calls:
+        return calls
+    client = next((tool.get_name() for tool in tools if isinstance(tool, ClientToolMetadata)), None)
+    if client is not None:
+        return [(client, {})]
+    if "search_bank_faq" in names:
+        return [("search_bank_faq", {"question": text})]
+    return plan
+
+
+def _calls(
+    calls: list[tuple[str, dict]], tools: Sequence[ToolMetadata], *, text: str = "", parallel: bool = True
+) -> ChatMessage:
+    """The tool calls, client tools' arguments completed from their schema and the caller's
+    words; a question instead when a client tool's required arguments cannot be."""
     handoff = _client_handoff(tools)
-    blocks = [
-        _tool_call(handoff, {})
-        if name == "transfer_to_human" and handoff
-        else _tool_call(name, arguments)
-        for name, arguments in calls
-    ]
+    client_tools = {tool.get_name(): tool for tool in tools if isinstance(tool, ClientToolMetadata)}
+    calls = [(handoff, {}) if name == "transfer_to_human" and handoff else (name, args) for name, args in calls]
+    if not parallel:
+        calls = calls[:1]
+    blocks = []
+    for name, arguments in calls:
+        if name in client_tools:
+            arguments, problems = client_call_arguments(client_tools[name], arguments, caller_text=text)
+            if problems:
+                return ChatMessage(role=MessageRole.ASSISTANT, content=client_call_question(client_tools[name], problems))
+        blocks.append(_tool_call(name, arguments))
     return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)
