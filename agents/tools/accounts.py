@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from agents.caller import CallerContext
 from agents.language import mentions
-from agents.speech import day, money, spoken_list
+from agents.formatting import day, money, spoken_list
 from agents.tools.base import as_amount, as_date, bank_tool, customer_or_refuse, last4_of
 from bank.models import Transaction
 from bank.selectors import (

@@ -16,7 +16,7 @@ from django.utils import timezone
 from agents import language, phrases
 from agents.caller import CallerContext
 from agents.readbacks import readback_due, readback_withdrawn
-from agents.speech import day, money
+from agents.formatting import day, money
 from agents.tools.base import Refused, bank_tool, customer_or_refuse
 from bank.errors import ActionRefused
 from bank.models import Account, CreditCard, Customer, PendingAction

@@ -17,7 +17,7 @@ from django.utils import timezone
 from agents import language
 from agents.caller import CallerContext
 from agents.phrases import ASK_VERIFICATION, OFFER_HUMAN
-from agents.speech import money
+from agents.formatting import money
 from bank.models import Customer
 from bank.selectors import verification_locked
 from fintalk.masking import mask_card_numbers

@@ -1,7 +1,7 @@
 """Credit cards: what is owed and when, and freezing, unfreezing or replacing a card."""
 
 from agents.caller import CallerContext
-from agents.speech import day, money, spoken_list
+from agents.formatting import day, money, spoken_list
 from agents.tools.actions import request_action
 from agents.tools.base import bank_tool, customer_or_refuse, last4_of
 from bank.models import CreditCard, PendingAction

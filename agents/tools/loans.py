@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from agents.caller import CallerContext
 from agents.phrases import OFFER_HUMAN
-from agents.speech import money, percent
+from agents.formatting import money, percent
 from agents.tools.base import as_amount, as_number, bank_tool, customer_or_refuse
 from bank.lending import LENDING_RULES, monthly_payment, prequalify
 from bank.models import LoanProduct

@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from agents.caller import CallerContext
 from agents.language import mentions
-from agents.speech import money, spoken_list
+from agents.formatting import money, spoken_list
 from agents.tools.actions import request_action
 from agents.tools.base import Refused, as_amount, as_date, bank_tool, customer_or_refuse, last4_of
 from agents.tools.cards import named_card

@@ -1,4 +1,5 @@
-"""Numbers and dates phrased the way they are read aloud and shown in chat."""
+"""How amounts, dates, percentages and lists are written in answers (read aloud by Vapi,
+shown in chat). Reading what callers say is ``agents.language``'s job."""
 
 from datetime import date
 from decimal import Decimal
