@@ -29,6 +29,7 @@ from agents.events import (
 from agents.limits import OutputLimits
 from agents.providers import GenerationParams, LLMProvider, provider_fallbacks
 from agents.providers.health import provider_failure_note
+from agents.response_format import answer_format_problem
 from agents.readbacks import readback_delivered, readback_event
 from agents.runner import Turn, run_agent
 from agents.tokens import count_prompt_tokens, count_tokens
@@ -150,6 +151,14 @@ async def answer_turn(
             _note(readback, attempt=answering, record=record, answer=answer, started=started)
             yield readback
         record.answer = "".join(answer)
+        if params.response_format is not None and answering is not None and finish != "tool_calls":
+            if problem := answer_format_problem(record.answer, params.response_format):
+                record.status = Conversation.Status.ERROR
+                raise errors.UpstreamError(
+                    f"The model's answer does not follow response_format: {problem}.",
+                    param="response_format",
+                    code="invalid_model_output",
+                )
         if sum(len(content) for _, content in record.messages) > OFF_LOOP_THRESHOLD:
             usage = await asyncio.to_thread(_usage, answering, record)  # tokenizing 1 MB: ~0.2 s
         else:

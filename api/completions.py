@@ -19,7 +19,7 @@ from django.utils import timezone
 from agents.client_tools import ClientTool
 from agents.events import TurnEvent
 from agents.answering import answer_turn
-from agents.providers import LLMProvider
+from agents.providers import LLMProvider, provider_fallbacks
 from agents.runner import Turn
 from agents.tools import BANK_TOOL_NAMES
 from api.identity import call_info, caller_from_request
@@ -94,6 +94,18 @@ def start_completion(
             f"Tool name(s) {', '.join(sorted(clashes))} are reserved by the bank's own tools.",
             param="tools",
         )
+    fallbacks = None
+    if request.params.response_format is not None:
+        if not getattr(provider, "supports_response_format", False):
+            raise errors.InvalidRequest(
+                f"response_format {request.params.response_format['type']!r} cannot be honoured by the "
+                f"configured model ({provider.name}): send it without response_format, or use an "
+                "OpenAI-compatible upstream (LLM_PROVIDER=openai).",
+                param="response_format",
+                code="unsupported_response_format",
+            )
+        # Only fallbacks that can honour it may answer instead.
+        fallbacks = tuple(p for p in provider_fallbacks() if getattr(p, "supports_response_format", False))
     client_tools = [
         ClientTool(name=tool.name, description=tool.description, parameters=tool.parameters)
         for tool in request.tools
@@ -135,5 +147,7 @@ def start_completion(
         api_key=api_key,
         provider=provider.name,
         started=started,
-        events=answer_turn(turn, provider=provider, params=request.params, record=record, started=started),
+        events=answer_turn(
+            turn, provider=provider, params=request.params, record=record, started=started, fallbacks=fallbacks
+        ),
     )

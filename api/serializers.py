@@ -328,12 +328,23 @@ def caller_claims(body: dict, *, conversation_header: str = "") -> CallerClaims:
 
 
 def _params(attrs: dict) -> GenerationParams:
+    response_format = attrs.get("response_format")
     return GenerationParams(
         temperature=attrs.get("temperature"),
         top_p=attrs.get("top_p"),
         max_tokens=attrs.get("max_tokens") or attrs.get("max_completion_tokens"),
         stop=attrs.get("stop") or (),
+        response_format=_wire_format(response_format) if response_format else None,
     )
+
+
+def _wire_format(response_format: dict) -> dict | None:
+    """``response_format`` as an upstream takes it; None for plain text."""
+    if response_format["type"] == "text":
+        return None
+    if response_format["type"] == "json_object":
+        return {"type": "json_object"}
+    return {"type": "json_schema", "json_schema": dict(response_format["json_schema"])}
 
 
 class _SamplingFields(_IdentityFields):

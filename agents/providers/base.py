@@ -23,6 +23,9 @@ class GenerationParams:
     top_p: float | None = None
     max_tokens: int | None = None
     stop: tuple[str, ...] = field(default_factory=tuple)
+    # OpenAI's response_format as sent (json_object/json_schema), for providers whose
+    # ``supports_response_format`` is true; None for plain text.
+    response_format: dict | None = None
 
 
 class LLMProvider(Protocol):

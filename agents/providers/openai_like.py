@@ -10,7 +10,7 @@ keep-alive connection pool per process whose certificate checking follows
 import logging
 import ssl
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -29,6 +29,8 @@ PROBE_TIMEOUT_SECONDS = 5.0
 
 @dataclass(frozen=True, eq=False)
 class OpenAICompatibleProvider:
+    # response_format is handed to the upstream (OpenAI-compatible servers take it).
+    supports_response_format: ClassVar[bool] = True
     model: str
     endpoint: str
     api_key: str = field(repr=False)
@@ -125,6 +127,8 @@ class OpenAICompatibleProvider:
             options["temperature"] = params.temperature
         if params.top_p is not None:
             options["top_p"] = params.top_p
+        if params.response_format is not None:
+            options["response_format"] = params.response_format
         return OpenAICompatibleLLM(
             http=self._http,
             state=self._state,
