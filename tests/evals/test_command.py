@@ -86,3 +86,15 @@ def test_a_bad_suite_file_is_a_clear_error(tmp_path):
     assert done.returncode == 1
     assert f"{suite}, line 8 (conversations[0] \"freeze and confirm\".turns[0].expect.action)" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_provider_without_its_settings_is_a_clear_error(tmp_path):
+    suite = tmp_path / "smoke.yaml"
+    suite.write_text(SUITE % "x")
+
+    done = _run(tmp_path, str(suite), "--provider", "openai")
+
+    assert done.returncode == 1
+    assert "The provider is not configured: " in done.stderr
+    assert "LLM_API_ENDPOINT" in done.stderr
+    assert "Traceback" not in done.stderr

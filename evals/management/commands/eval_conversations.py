@@ -2,6 +2,7 @@ import asyncio
 import json
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -65,9 +66,12 @@ class Command(BaseCommand):
                 results = asyncio.run(conversations_run(conversations, http_target(url, key=key), progress=progress))
             else:
                 with fresh_database():
-                    if options["provider"]:
-                        provider_use(options["provider"])
-                    provider = provider_configured()
+                    try:
+                        if options["provider"]:
+                            provider_use(options["provider"])
+                        provider = provider_configured()
+                    except ImproperlyConfigured as error:
+                        raise CommandError(f"The provider is not configured: {error}") from None
                     target_name = f"in-process, provider {provider.name} ({provider.model})"
                     results = asyncio.run(
                         conversations_run(conversations, in_process_target(), progress=progress)
