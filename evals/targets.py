@@ -11,7 +11,7 @@ from django.db import connections
 
 from agents.providers import provider_configured, provider_fallbacks
 from api.keys import api_key_create
-from bank.models import CallerSession
+from bank.models import CallerSession, VerificationLock
 from bank.services import demo_bank_seed
 from evals.client import HttpTransport, InProcessTransport
 from evals.observe import Observer
@@ -19,9 +19,11 @@ from evals.runner import Target
 
 
 def demo_bank_fresh() -> None:
-    """Put the demo bank back as seeded and forget every conversation's caller state."""
+    """Put the demo bank back as seeded and forget every conversation's caller state
+    (sessions with their verification attempts, and the per-number verification locks)."""
     demo_bank_seed()
     CallerSession.objects.all().delete()
+    VerificationLock.objects.all().delete()
 
 
 def in_process_target(*, budgets: bool = True) -> Target:

@@ -149,3 +149,21 @@ def test_a_server_whose_log_is_not_in_this_database_leaves_tools_unchecked(trans
     assert asyncio.run(observer.tools("chatcmpl-from-another-database")) is None
     assert observer.available is False
     assert asyncio.run(observer.actions("call:anything")) == {}
+
+
+def test_conversations_that_lock_a_number_do_not_lock_the_next_one(in_process):
+    locking = _conversation(
+        {"user": "my number is 415 555 0101, what's my balance?"},
+        {"user": "card ending 4567, born January 1 1990"},
+        {"user": "card ending 4567, zip 10001"},
+        {"user": "card ending 1234, zip 94110", "expect": {"says": ["transfer you to a colleague"]}},
+        caller={"channel": "web"},
+    )
+    verifying = _conversation(
+        {"user": "I'm 415 555 0101, card ending 4567, zip 94110. how much is in checking?", "expect": {"says": ["Thank you, Ana, you're verified"]}},
+        caller={"channel": "web"},
+    )
+
+    results = asyncio.run(conversations_run([locking, locking, verifying], in_process))
+
+    assert all(result.passed for result in results), [r.failure() for r in results]
