@@ -87,8 +87,7 @@ def test_one_request_is_one_trace_with_every_part(spans, trusted_key, demo_bank)
     for model in models:
         assert model.attributes[TTFT] > 0
         assert model.attributes["llm.token_count.prompt"] > 0
-    # The first call asks for the tool; the second words the answer.
-    assert sum(model.attributes["llm.token_count.completion"] for model in models) > 0
+        assert model.attributes["llm.token_count.completion"] >= 0  # the read-back is the bank's
     [tool] = [span for span in finished if _kind(span) == "TOOL"]
     assert tool.attributes["tool.name"] == "freeze_card"
     assert tool.attributes[TOOL_OUTCOME] == "ok"
@@ -289,6 +288,7 @@ def test_model_calls_of_an_openai_compatible_upstream_are_traced(receiver, _scri
     models = [s for s in trace if _attributes(s).get("openinference.span.kind") == "LLM" and TTFT in _attributes(s)]
     assert len(models) == 2, [s.name for s in trace]
     assert all(_attributes(model)["llm.token_count.prompt"] > 0 for model in models)
+    assert max(_attributes(model)["llm.token_count.completion"] for model in models) > 0
     [tool] = [s for s in trace if _attributes(s).get("openinference.span.kind") == "TOOL"]
     assert _attributes(tool)["tool.name"] == "get_account_balances"
     assert _attributes(tool)[TOOL_OUTCOME] == "ok"
