@@ -15,6 +15,7 @@ from bank.models import (
     VerificationLock,
 )
 from bank.services.sessions import verification_lock_lift
+from fintalk.admin import ReadOnlyModelAdmin
 
 
 class AccountInline(admin.TabularInline):
@@ -70,18 +71,8 @@ class LoanProductAdmin(admin.ModelAdmin):
     prepopulated_fields = {"code": ("name",)}
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """What the assistant did and why: written by the services only, never edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Transaction)
-class TransactionAdmin(ReadOnlyAdmin):
+class TransactionAdmin(ReadOnlyModelAdmin):
     list_display = (
         "posted_on",
         "customer",
@@ -99,7 +90,7 @@ class TransactionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PendingAction)
-class PendingActionAdmin(ReadOnlyAdmin):
+class PendingActionAdmin(ReadOnlyModelAdmin):
     list_display = (
         "created_at",
         "customer",
@@ -145,7 +136,7 @@ class VerificationAttemptInline(admin.TabularInline):
 
 
 @admin.register(CallerSession)
-class CallerSessionAdmin(ReadOnlyAdmin):
+class CallerSessionAdmin(ReadOnlyModelAdmin):
     list_display = (
         "conversation_key",
         "api_key",
@@ -178,7 +169,7 @@ class HoldingFilter(admin.SimpleListFilter):
 
 
 @admin.register(VerificationLock)
-class VerificationLockAdmin(ReadOnlyAdmin):
+class VerificationLockAdmin(ReadOnlyModelAdmin):
     """Numbers nobody can verify as after too many failed attempts; staff lift them here
     (select, then "Lift the selected locks") once they have checked who is calling."""
 
@@ -200,9 +191,6 @@ class VerificationLockAdmin(ReadOnlyAdmin):
     @admin.display(boolean=True)
     def holding(self, lock: VerificationLock) -> bool:
         return lock.lifted_at is None and lock.locked_until > timezone.now()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_lift_permission(self, request) -> bool:
         return request.user.has_perm("bank.change_verificationlock")

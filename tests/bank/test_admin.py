@@ -1,6 +1,8 @@
 import pytest
 from django.urls import reverse
 
+from bank.models import Transaction
+
 pytestmark = pytest.mark.django_db
 
 
@@ -37,5 +39,7 @@ def test_the_assistants_actions_and_conversations_are_read_only_lists(admin_clie
     for model in ("pendingaction", "callersession", "transaction"):
         assert admin_client.get(reverse(f"admin:bank_{model}_changelist")).status_code == 200
         assert admin_client.get(reverse(f"admin:bank_{model}_add")).status_code == 403
+    transaction = Transaction.objects.first()
+    assert admin_client.get(reverse("admin:bank_transaction_delete", args=[transaction.pk])).status_code == 403
     page = admin_client.get(reverse("admin:bank_transaction_changelist"), {"q": "Amazon"}).content.decode()
     assert "Amazon.com order" in page
