@@ -302,3 +302,20 @@ def test_hanging_up_while_the_speculative_call_waits_closes_it_upstream(holding_
         fintalk.stop()
 
     assert closed, "Fintalk kept the model request open after the caller hung up"
+
+
+def test_an_upstream_refusing_stream_options_is_asked_again_without_and_never_again(openai_upstream):
+    from tests.agents.providers.fake_openai import Reply, Status
+
+    openai_upstream.app.script.extend(
+        [Status(400, "Unrecognized request argument supplied: stream_options"), Reply("Hello."), Reply("Again.")]
+    )
+    provider = openai_provider(openai_upstream.url, tool_calling=False)
+
+    first = answer(provider, "hello")
+    second = answer(provider, "hello again")
+
+    assert (first.error, first.text, second.text) == (None, "Hello.", "Again.")
+    asked = [request.get("stream_options") for _, request in openai_upstream.app.requests]
+    assert asked == [{"include_usage": True}, None, None]
+    assert first.answered.usage.estimated is True
