@@ -1,7 +1,7 @@
 """One long-lived, keep-alive HTTP client per process for an OpenAI-compatible server.
 
 aiohttp, not httpx: reading one streamed chunk costs 62–90 µs of CPU through aiohttp and
-127–153 µs through httpx on the project's 2-core machine (BENCHMARKS.md), and the
+127–153 µs through httpx on the project's 2-core machine (docs/benchmarks.md), and the
 ``openai`` client added its pydantic chunk models on top. Connections are pooled per
 event loop (aiohttp's pool belongs to one loop) and reused: every response is read to its
 end before it is released, because a half-read HTTP/1.1 response cannot go back to the
