@@ -136,3 +136,39 @@ def test_an_and_inside_a_period_or_an_amount_does_not_split_the_request():
         "freeze my card",
         "what is my balance",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "tool"),
+    [
+        # The bank's terms are public: its documents answer them.
+        ("what's the interest rate on the High-Yield Savings account", "search_bank_faq"),
+        ("can I pay off my loan early without a penalty", "search_bank_faq"),
+        ("how much does a stop payment cost", "search_bank_faq"),
+        ("is there a fee to close my account", "search_bank_faq"),
+        ("what apy do you pay on savings", "search_bank_faq"),
+        # ...but loan rates, loan calculations and the caller's own money are not terms.
+        ("what are your mortgage rates", "list_loan_products"),
+        ("how much would a 300k mortgage cost per month", "calculate_loan_payment"),
+        ("what's my savings balance", "get_account_balances"),
+        ("pay my card early", "pay_credit_card"),
+    ],
+)
+def test_questions_about_the_banks_terms_go_to_its_documents(text, tool):
+    assert detect(text, available=ALL, today=TODAY)[0][0] == tool
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My visa was stolen, please block it and send me a new one",
+        "someone stole my mastercard, lock it and mail me a replacement",
+    ],
+)
+def test_a_stolen_card_with_block_and_replace_is_one_report(text):
+    assert detect(text, available=ALL, today=TODAY) == [("report_card_lost", {"stolen": True})]
+
+
+@pytest.mark.parametrize("text", ["what were my last few transactions", "my last couple of purchases"])
+def test_how_many_is_no_merchant(text):
+    assert detect(text, available=ALL, today=TODAY) == [("find_transactions", {})]

@@ -117,3 +117,14 @@ def test_accepting_the_offer_of_a_person():
 
 def test_every_tool_it_calls_exists():
     assert {"confirm_pending_action", "cancel_pending_action", "verify_identity"} <= BANK_TOOL_NAMES
+
+
+def test_another_action_right_after_one_is_done_is_a_new_request():
+    done = (
+        "Your Visa ending 4567 is now frozen; ask me any time to unfreeze it. Your reference "
+        "number is FT-ABCDEFGH."
+    )
+    conversation = [user("freeze my visa"), assistant(CONFIRM), user("yes"), assistant(done)]
+
+    assert calls(*conversation, user("now unfreeze it")) == [("unfreeze_card", {})]
+    assert calls(*conversation[:2], user("yes, freeze it")) == [("confirm_pending_action", {})]
