@@ -23,7 +23,6 @@ from django.conf import settings
 from agents import language
 from agents.caller import CallerContext, ConversationRef
 from api.request import CallerClaims
-from bank.phones import phone_normalize
 from fintalk import errors
 
 CONVERSATION_HEADER = "X-Conversation-Id"
@@ -45,7 +44,7 @@ def call_info(claims: CallerClaims) -> CallInfo:
 def _asserted_number(claims: CallerClaims) -> str | None:
     region = settings.PHONE_DEFAULT_REGION
     if explicit := claims.phone_number:
-        phone = phone_normalize(explicit, region=region)
+        phone = language.phone_normalize(explicit, region=region)
         if phone is None:
             raise errors.InvalidRequest(
                 f"phone_number {explicit!r} is not a phone number.", param="phone_number"
@@ -53,7 +52,7 @@ def _asserted_number(claims: CallerClaims) -> str | None:
         return phone
     for raw in claims.customer_numbers:
         # Vapi sends "anonymous" or SIP URIs for withheld numbers: no identity then.
-        if phone := phone_normalize(raw, region=region):
+        if phone := language.phone_normalize(raw, region=region):
             return phone
     return None
 

@@ -17,7 +17,7 @@ from agents.language.money import (
     parse_rate_percent,
     parse_term_months,
 )
-from agents.language.phones import find_phone_number
+from agents.language.phones import find_phone_number, phone_normalize
 from agents.language.spoken import words_to_digits
 from agents.language.text import mentions, normalize, words
 
@@ -39,6 +39,7 @@ __all__ = [
     "parse_date_range",
     "parse_rate_percent",
     "parse_term_months",
+    "phone_normalize",
     "said_details",
     "words",
     "words_to_digits",

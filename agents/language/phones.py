@@ -1,8 +1,15 @@
-"""Phone numbers written or spoken in a message, in E.164 form."""
+"""Phone numbers as callers and channels write or say them, in E.164 form.
+
+``phone_normalize`` reads a number given on its own (Vapi's ``customer.number``, the API's
+``phone_number``); ``find_phone_number`` finds one in what a caller wrote or said. Both
+accept any *possible* number — the right length for its country, so fictional 555-01xx
+numbers work — and refuse a local-only fragment, which does not say whose phone it is.
+"""
 
 import re
 
 import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
 
 from agents.language.cards import CURRENCY_WORD
 from agents.language.spoken import digits
@@ -27,6 +34,40 @@ def _is_money(t: str, start: int, end: int) -> bool:
 
 def _e164(number: phonenumbers.PhoneNumber) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# "00" starts an international number across most of the world, but not in the US
+# ("011"), where the library would read "0044 20…" as a national number of the right
+# length. People type the prefix they know, so a leading "00" is read as "+" first.
+_ITU_INTERNATIONAL_PREFIX = "00"
+
+
+def phone_normalize(raw: str, *, region: str) -> str | None:
+    """Return ``raw`` in E.164 form ("+14155550101"), or None if it cannot be a number.
+
+    ``region`` (ISO 3166 alpha-2, e.g. "US") reads numbers written without a country
+    code. A *possible* number is enough — the right length for its country — so that
+    fictional ranges such as 555-01xx work; a number dialable only locally (no area
+    code) is refused, since it does not say whose phone it is.
+    """
+    candidates = [raw]
+    stripped = raw.strip()
+    if stripped.startswith(_ITU_INTERNATIONAL_PREFIX):
+        candidates.insert(0, "+" + stripped[len(_ITU_INTERNATIONAL_PREFIX) :])
+    for candidate in candidates:
+        number = _parse_possible(candidate, region=region)
+        if number is not None:
+            return _e164(number)
+    return None
+
+
+def _parse_possible(raw: str, *, region: str) -> PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except NumberParseException:
+        return None
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    return number if reason == ValidationResult.IS_POSSIBLE else None
 
 
 def find_phone_number(text: str, *, region: str) -> str | None:

@@ -1,6 +1,6 @@
 import pytest
 
-from bank.phones import phone_normalize
+from agents.language import phone_normalize
 
 
 @pytest.mark.parametrize(
