@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
+from agents.caller import call_info, caller_from_claims
 from agents.client_tools import ClientTool
 from agents.events import TurnEvent
 from agents.answering import answer_turn
 from agents.providers import LLMProvider, provider_fallbacks
 from agents.runner import Turn
 from agents.tools import BANK_TOOL_NAMES
-from api.identity import call_info, caller_from_request
 from api.messages import to_chat_message, transcript_entry
 from api.models import ApiKey
 from api.request import ChatRequest
@@ -110,7 +110,7 @@ def start_completion(
         ClientTool(name=tool.name, description=tool.description, parameters=tool.parameters)
         for tool in request.tools
     ]
-    caller = caller_from_request(
+    caller = caller_from_claims(
         request.claims,
         trusted=api_key.trusted_channel,
         user_texts=request.user_texts,

@@ -1,13 +1,17 @@
 """The typed chat request: what a validated request asks for, whatever endpoint it came in by.
 
 The serializers of ``api.serializers`` build a ``ChatRequest``; everything after them
-(``api.completions``, ``api.identity``, the MQTT bridge) reads its fields and never the
+(``api.completions``, ``agents.caller``, the MQTT bridge) reads its fields and never the
 request's JSON again. Nothing in it is validated twice.
 """
 
 from dataclasses import dataclass, field
 
+from agents.caller import CallerClaims
 from agents.providers import GenerationParams
+
+# The header a client names its conversation by (see ``agents.caller``).
+CONVERSATION_HEADER = "X-Conversation-Id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,22 +41,6 @@ class ClientToolSpec:
     name: str
     description: str = ""
     parameters: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class CallerClaims:
-    """What the request says about who is calling and which conversation this is.
-
-    Read by ``api.identity``, which decides what each claim is worth (only a trusted key
-    may assert a number).
-    """
-
-    phone_number: str = ""  # the explicit ``phone_number`` field
-    customer_numbers: tuple[str, ...] = ()  # Vapi's customer.number, call.customer.number
-    from_vapi: bool = False  # the request carries Vapi's ``call`` object
-    call_id: str = ""  # Vapi's call.id (older payloads: call.callId)
-    user: str = ""  # OpenAI's ``user`` field
-    conversation_header: str = ""  # the X-Conversation-Id header (or the session's name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,10 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from agents.caller import CallerClaims
 from agents.client_tools import client_schema_problem
 from agents.providers import GenerationParams
 from api.request import (
-    CallerClaims,
     ChatRequest,
     ClientToolSpec,
     Message,
@@ -292,7 +292,7 @@ class ToolChoiceField(serializers.Field):
 
 
 class _IdentityFields(serializers.Serializer):
-    """Who is calling (used only as api.identity allows)."""
+    """Who is calling (used only as agents.caller allows)."""
 
     phone_number = StrictCharField(required=False, allow_blank=True, allow_null=True, max_length=32)
 

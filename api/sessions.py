@@ -23,17 +23,17 @@ from api.chat_page import chat_page_authenticate, chat_page_identity_check, is_c
 from api.completions import start_completion
 from api.degraded import DEPENDENCY_ERRORS, dependency_failure_note
 from api.framing import AgentQueryJson
-from api.identity import CONVERSATION_HEADER
 from api.models import ApiKey
 from api.openapi import SSE_EVENT_SCHEMA, errors as error_responses
 from api.reply import reply_response
-from api.request import ChatRequest, Message
+from api.request import CONVERSATION_HEADER, ChatRequest, Message
 from api.serializers import (
     AgentQueryRequestSerializer,
     ChatStreamRequestSerializer,
     SessionChatRequestSerializer,
 )
 from api.sse import ContentEventWriter
+from fintalk.masking import mask_card_numbers
 
 SSE_RESPONSES = {
     (200, "text/event-stream"): OpenApiResponse(
@@ -107,7 +107,8 @@ class SessionChatStreamView(_FrontEndView):
         chat = serializer.chat_request(history=[Message(m["role"], m["content"]) for m in history])
 
         async def remember(answer: str) -> None:
-            question = {"role": "user", "content": chat.messages[-1].content}
+            # Kept in the cache for the session's lifetime: no whole card number in it.
+            question = {"role": "user", "content": mask_card_numbers(chat.messages[-1].content)}
             turns = [*history, question, {"role": "assistant", "content": answer}]
             try:
                 await cache.aset(

@@ -11,7 +11,7 @@ from agents.providers import provider_configured
 from api.base import AsyncAPIView
 from api.completions import Completion, chat_request_parse, known_models, resolve_model, start_completion
 from api.errors import not_found
-from api.identity import CONVERSATION_HEADER
+from api.request import CONVERSATION_HEADER
 from api.openapi import (
     SSE_EVENT_SCHEMA,
     ChatCompletionSerializer,

@@ -17,8 +17,9 @@ from typing import Protocol
 import httpx
 from django.conf import settings
 
+from agents.caller import conversation_key
+from api.request import CONVERSATION_HEADER
 from api.serializers import caller_claims
-from api.identity import CONVERSATION_HEADER, conversation_key
 from evals.suites import Caller
 
 CHAT_PATH = "/api/chat/completions"
@@ -146,7 +147,7 @@ class ChatSession:
 
     @property
     def key(self) -> str | None:
-        """The server's name for this conversation (``api.identity.conversation_key``)."""
+        """The server's name for this conversation (``agents.caller.conversation_key``)."""
         header = self._headers().get(CONVERSATION_HEADER, "")
         claims = caller_claims(self._body(), conversation_header=header)
         return conversation_key(claims, asserted_phone=self.caller.phone)

@@ -287,7 +287,7 @@ X_FRAME_OPTIONS = "DENY"
 # The bank's web front end: origins allowed to call the API from a browser.
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")
 CORS_URLS_REGEX = r"^/(api|v1)/.*$"
-# Browsers may send the conversation header (see api/identity.py) and read the request id.
+# Browsers may send the conversation header (see agents/caller.py) and read the request id.
 CORS_ALLOW_HEADERS = (*default_cors_headers, "x-conversation-id", "x-request-id")
 CORS_EXPOSE_HEADERS = ["X-Request-ID"]
 

@@ -11,7 +11,7 @@ from django.db import models
 
 
 class CallerSession(models.Model):
-    """One conversation, as the API key that carries it names it (see ``api.identity``)."""
+    """One conversation, as the API key that carries it names it (see ``agents.caller``)."""
 
     api_key = models.ForeignKey("api.ApiKey", on_delete=models.CASCADE, related_name="+")
     conversation_key = models.CharField(
