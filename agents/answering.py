@@ -1,8 +1,8 @@
-"""Answering one request: the agent's events, limited, timed, logged, with fallback.
+"""Answering one request: the agent's events, limited, with fallback.
 
-Every endpoint consumes ``answer_turn``. It applies ``stop``/``max_tokens``, measures time
-to first token, and writes the conversation log once, after the answer, whatever happened
-(completed, failed, or the client went away), never once per token.
+Every endpoint consumes ``answer_turn``. It applies ``stop``/``max_tokens`` and ends with
+``Answered`` (why, what it cost, who answered). It keeps no record of its own: the
+conversation log is one more consumer of the same events (``conversations.recording``).
 
 When the provider fails before the client has been told anything, the next provider of
 ``LLM_FALLBACKS`` answers the same turn; when every one has failed, a short apology that a
@@ -12,18 +12,19 @@ a second provider's answer is never spliced onto the first one's beginning.
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
-from asgiref.sync import sync_to_async
-
 from agents.events import (
+    ANSWERED_BY_APOLOGY,
+    Answered,
     ClientToolCall,
     Finished,
+    ProviderAnswering,
+    ProviderFailed,
     TextDelta,
-    ToolFinished,
     TurnEvent,
+    Usage,
     UsageReported,
 )
 from agents.limits import OutputLimits
@@ -33,38 +34,18 @@ from agents.response_format import answer_format_problem
 from agents.readbacks import readback_delivered, readback_event
 from agents.runner import Turn, run_agent
 from agents.tokens import count_prompt_tokens, count_tokens
-from conversations.models import Conversation
-from conversations.services import ConversationRecord, ToolCallRecord, conversation_log_write
 from fintalk import errors
 from fintalk.text import OFF_LOOP_THRESHOLD
 
+__all__ = ["ANSWERED_BY_APOLOGY", "APOLOGY", "Answered", "Usage", "answer_turn"]
+
 logger = logging.getLogger(__name__)
 
-# The message a deadline cancels an answer with (``api.pump``): the log then says error,
-# not cancelled. Followed by ": " and what took too long.
+# The message a deadline cancels an answer with (``api.pump``), followed by ": " and what
+# took too long: the reply then records an error, not a caller who went away.
 DEADLINE_CANCEL = "fintalk-deadline"
 
 APOLOGY = "I'm sorry, I can't answer that right now. Please try again in a moment."
-# ``Conversation.answered_by`` when no provider could answer and the apology was sent.
-ANSWERED_BY_APOLOGY = "apology"
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    prompt_tokens: int
-    completion_tokens: int
-    estimated: bool
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-
-@dataclass(frozen=True, slots=True)
-class Answered(Finished):
-    """The final event of ``answer_turn``: why the answer ended, and what it cost."""
-
-    usage: Usage | None = None
 
 
 @dataclass
@@ -81,39 +62,46 @@ async def answer_turn(
     *,
     provider: LLMProvider,
     params: GenerationParams,
-    record: ConversationRecord,
-    started: float,
     fallbacks: Sequence[LLMProvider] | None = None,
 ) -> AsyncIterator[TurnEvent]:
-    """Yield the turn's events, ending with ``Answered``; log the conversation at the end.
+    """Yield the turn's events, ending with ``Answered``.
 
-    ``started`` is the ``time.perf_counter()`` at which the request arrived; ``fallbacks``
-    defaults to the providers of ``LLM_FALLBACKS``.
+    Besides what the client is sent (a pending action's ``ReadBack`` last), the events say
+    who is answering (``ProviderAnswering``), which providers failed on the way
+    (``ProviderFailed``, also just before a failure is raised) and what each model step
+    reported it cost (``UsageReported``). ``fallbacks`` defaults to the providers of
+    ``LLM_FALLBACKS``. Raises ``FintalkError`` when the answer fails.
     """
     chain = (provider, *(provider_fallbacks() if fallbacks is None else fallbacks))
     answer: list[str] = []
-    record.status = Conversation.Status.ERROR
+    finish = "stop"
+    answering: _Attempt | None = None
+    apologised = False  # the caller heard the apology: the answer failed, however it ended
+    note = ""  # what went wrong on the way, for the log
     try:
-        finish = "stop"
-        answering: _Attempt | None = None
         for attempt in (_Attempt(candidate) for candidate in chain):
             try:
                 async for event in _attempt_events(turn, attempt, params=params):
                     if isinstance(event, Finished):
                         finish = event.reason
                         continue
-                    _note(event, attempt=attempt, record=record, answer=answer, started=started)
+                    if isinstance(event, (TextDelta, ClientToolCall)) and not attempt.spoke:
+                        attempt.spoke = True
+                        yield ProviderAnswering(attempt.provider.name, attempt.provider.model)
+                    if isinstance(event, TextDelta):
+                        answer.append(event.text)
                     yield event
             except (asyncio.CancelledError, GeneratorExit):
                 raise
             except Exception as raised:
-                error, misbehaved = _failure(attempt.provider, raised, record=record)
+                error, misbehaved, failure = _failure(attempt.provider, raised)
+                yield failure
                 if misbehaved and attempt.spoke:
                     # Words were sent: end them with the apology rather than a cut.
                     separator = "" if not answer or answer[-1][-1:].isspace() else " "
                     answer.append(separator + APOLOGY)
-                    finish = "stop"
-                    record.error = "The model failed after it began to answer; the caller heard the apology."
+                    finish, apologised = "stop", True
+                    note = "The model failed after it began to answer; the caller heard the apology."
                     yield TextDelta(separator + APOLOGY)
                     answering = attempt
                     break
@@ -124,100 +112,52 @@ async def answer_turn(
                         raise
                     raise error from raised
                 if misbehaved:
-                    record.error = (
+                    note = (
                         f"The model's answer could not be used ({type(raised).__name__}: {raised}); "
                         "the caller heard the apology."
                     )
                 continue
             answering = attempt
-            # Also when it said nothing at all (an empty reply): it answered.
-            record.answered_by, record.answered_model = answering.provider.name, answering.provider.model
-            record.status = Conversation.Status.COMPLETED
             break
-        if answering is None:
-            if record.time_to_first_token_ms is None:
-                record.time_to_first_token_ms = (time.perf_counter() - started) * 1000
-            answer.append(APOLOGY)
-            finish = "stop"
-            record.answered_by = ANSWERED_BY_APOLOGY
-            if not record.error:
-                record.error = "Every provider failed before answering; the caller heard the apology."
-            yield TextDelta(APOLOGY)
-        # A pending action's read-back: Fintalk's words, last, whatever the model said; only
-        # in an answer that completed (a failed one delivers nothing).
-        completed = record.status == Conversation.Status.COMPLETED
-        readback = readback_event(turn.caller, said="".join(answer)) if completed else None
-        if readback is not None:
-            _note(readback, attempt=answering, record=record, answer=answer, started=started)
-            yield readback
-        record.answer = "".join(answer)
-        if params.response_format is not None and answering is not None and finish != "tool_calls":
-            if problem := answer_format_problem(record.answer, params.response_format):
-                record.status = Conversation.Status.ERROR
-                raise errors.UpstreamError(
-                    f"The model's answer does not follow response_format: {problem}.",
-                    param="response_format",
-                    code="invalid_model_output",
-                )
-        if sum(len(content) for _, content in record.messages) > OFF_LOOP_THRESHOLD:
-            usage = await asyncio.to_thread(_usage, answering, record)  # tokenizing 1 MB: ~0.2 s
-        else:
-            usage = _usage(answering, record)
-        record.prompt_tokens, record.completion_tokens = usage.prompt_tokens, usage.completion_tokens
-        record.usage_estimated = usage.estimated
-        record.finish_reason = finish
-        yield Answered(finish, usage)
-        if readback is not None:  # the answer finished: the caller's next turn may confirm
-            await readback_delivered(turn.caller, readback)
     except (asyncio.CancelledError, GeneratorExit) as stopped:
         reason = stopped.args[0] if stopped.args and isinstance(stopped.args[0], str) else ""
         if reason.startswith(DEADLINE_CANCEL):
-            # Stopped by a deadline: a failure to answer, not a caller who went away.
-            record.error = reason.removeprefix(DEADLINE_CANCEL).lstrip(": ")
-            logger.error("Answer %s stopped by a deadline: %s", record.completion_id, record.error)
-        else:
-            record.status = Conversation.Status.CANCELLED
-            record.error = "The client went away before the answer was complete."
+            logger.error("Answer stopped by a deadline: %s", reason.removeprefix(DEADLINE_CANCEL).lstrip(": "))
         raise
-    except errors.FintalkError as error:
-        record.error = error.message
+    except errors.FintalkError:
         raise
     except Exception as error:
         logger.exception("The agent failed")
-        record.error = f"{type(error).__name__}: {error}"
         raise errors.FintalkError("The assistant failed while answering; please try again.") from error
-    finally:
-        record.answer = record.answer or "".join(answer)
-        record.duration_ms = (time.perf_counter() - started) * 1000
-        record.customer_id = turn.caller.customer_id
-        await _write_log(record)
-
-
-def _note(
-    event: TurnEvent, *, attempt: _Attempt, record: ConversationRecord, answer: list[str], started: float
-) -> None:
-    """Book an event the client is about to receive into the conversation's log record."""
-    if isinstance(event, (TextDelta, ClientToolCall)) and not attempt.spoke:
-        attempt.spoke = True
-        record.answered_by, record.answered_model = attempt.provider.name, attempt.provider.model
-    if isinstance(event, TextDelta):
-        if record.time_to_first_token_ms is None:
-            record.time_to_first_token_ms = (time.perf_counter() - started) * 1000
-        answer.append(event.text)
-    elif isinstance(event, ClientToolCall):
-        record.tool_calls.append(
-            ToolCallRecord(name=event.name, arguments=event.arguments, result="(run by the client)")
-        )
-    elif isinstance(event, ToolFinished):
-        record.tool_calls.append(
-            ToolCallRecord(
-                name=event.name,
-                arguments=event.arguments,
-                result="" if event.is_error else event.result,
-                error=event.result if event.is_error else "",
-                duration_ms=event.duration_ms,
+    if answering is None:
+        finish, apologised = "stop", True
+        note = note or "Every provider failed before answering; the caller heard the apology."
+        answer.append(APOLOGY)
+        yield TextDelta(APOLOGY)
+        by, model = ANSWERED_BY_APOLOGY, ""
+    else:
+        # Also when it said nothing at all (an empty reply): it answered.
+        by, model = answering.provider.name, answering.provider.model
+    # A pending action's read-back: Fintalk's words, last, whatever the model said; only in
+    # an answer that completed (a failed one delivers nothing).
+    readback = None if apologised else readback_event(turn.caller, said="".join(answer))
+    if readback is not None:
+        answer.append(readback.text)
+        yield readback
+    if params.response_format is not None and answering is not None and finish != "tool_calls":
+        if problem := answer_format_problem("".join(answer), params.response_format):
+            raise errors.UpstreamError(
+                f"The model's answer does not follow response_format: {problem}.",
+                param="response_format",
+                code="invalid_model_output",
             )
-        )
+    if sum(len(message.content or "") for message in turn.messages) > OFF_LOOP_THRESHOLD:
+        usage = await asyncio.to_thread(_usage, answering, turn, "".join(answer))  # 1 MB: ~0.2 s
+    else:
+        usage = _usage(answering, turn, "".join(answer))
+    yield Answered(finish, usage, answered_by=by, answered_model=model, apologised=apologised, note=note)
+    if readback is not None:  # the answer finished: the caller's next turn may confirm
+        await readback_delivered(turn.caller, readback)
 
 
 async def _attempt_events(
@@ -240,21 +180,19 @@ async def _attempt_events(
                 if held:
                     yield TextDelta(held)
                 yield event
-            elif isinstance(event, UsageReported):
-                attempt.reported.append(event)
             else:
+                if isinstance(event, UsageReported):
+                    attempt.reported.append(event)
                 yield event
     finally:
         await events.aclose()
 
 
-def _failure(
-    provider: LLMProvider, raised: Exception, *, record: ConversationRecord
-) -> tuple[errors.FintalkError, bool]:
-    """The Fintalk error for a provider's failure, noted in the log record and for health,
-    and whether the model misbehaved (rather than its upstream failing): the agent's step
-    limit, output that could not be parsed or used. A misbehaving model ends in the spoken
-    apology, never an HTTP 500."""
+def _failure(provider: LLMProvider, raised: Exception) -> tuple[errors.FintalkError, bool, ProviderFailed]:
+    """The Fintalk error for a provider's failure (noted for health), whether the model
+    misbehaved (rather than its upstream failing: the agent's step limit, output that could
+    not be parsed or used — it ends in the spoken apology, never an HTTP 500), and the
+    failure's event."""
     error = provider.upstream_error(raised)
     detail = ""
     misbehaved = False
@@ -272,19 +210,12 @@ def _failure(
         misbehaved = True
     else:
         logger.warning("LLM provider %s (%s) failed: %s", provider.name, provider.model, error.message)
-    record.provider_failures.append(
-        {
-            "provider": provider.name,
-            "model": provider.model,
-            "status": error.status,
-            "error": detail or error.message,
-        }
-    )
     provider_failure_note(provider=provider, message=error.message)
-    return error, misbehaved
+    failure = ProviderFailed(provider.name, provider.model, error.status, detail or error.message)
+    return error, misbehaved, failure
 
 
-def _usage(answering: _Attempt | None, record: ConversationRecord) -> Usage:
+def _usage(answering: _Attempt | None, turn: Turn, answer: str) -> Usage:
     if answering is not None and answering.provider.reports_usage and answering.reported:
         return Usage(
             prompt_tokens=sum(step.prompt_tokens for step in answering.reported),
@@ -292,17 +223,7 @@ def _usage(answering: _Attempt | None, record: ConversationRecord) -> Usage:
             estimated=False,
         )
     return Usage(
-        prompt_tokens=count_prompt_tokens(content for _, content in record.messages),
-        completion_tokens=count_tokens(record.answer),
+        prompt_tokens=count_prompt_tokens(message.content or "" for message in turn.messages),
+        completion_tokens=count_tokens(answer),
         estimated=True,
     )
-
-
-async def _write_log(record: ConversationRecord) -> None:
-    try:
-        # Shielded so that a second cancellation cannot lose the log half-way.
-        await asyncio.shield(sync_to_async(conversation_log_write)(record=record))
-    except asyncio.CancelledError:
-        pass
-    except Exception:
-        logger.exception("Could not write the conversation log for %s", record.completion_id)

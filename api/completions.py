@@ -27,7 +27,8 @@ from api.messages import to_chat_message, transcript_entry
 from api.models import ApiKey
 from api.request import ChatRequest
 from api.serializers import ChatCompletionRequestSerializer
-from conversations.services import ConversationRecord
+from conversations.recording import TurnFacts, TurnRecorder
+from conversations.writer import turn_log_submit
 from fintalk import errors
 
 
@@ -70,6 +71,7 @@ class Completion:
     provider: str
     started: float
     events: AsyncIterator[TurnEvent]
+    recorder: TurnRecorder  # the turn's log, fed by the reply (``api.reply``)
 
 
 def start_completion(
@@ -79,13 +81,14 @@ def start_completion(
     api_key: ApiKey,
     provider: LLMProvider,
     started: float,
-    channel: str | None = None,
+    channel: str = "",
 ) -> Completion:
-    """Build the turn and its log record, and start answering (lazily).
+    """Build the turn and its recorder, and start answering (lazily).
 
     ``stream`` is how the reply will be framed (recorded in the log); ``started`` is the
     ``time.perf_counter()`` at which the request arrived; ``channel`` is the log's channel
-    when the transport decides it (``mqtt``), else read from the request.
+    when the endpoint or transport decides it (``web``, ``session``, ``mqtt``), else
+    ``vapi`` or ``api`` from the request.
     """
     model = resolve_model(request.model, provider)
     clashes = BANK_TOOL_NAMES & {tool.name for tool in request.tools}
@@ -118,16 +121,19 @@ def start_completion(
     )
     info = call_info(request.claims)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
-    record = ConversationRecord(
+    conversation_key = caller.conversation.key if caller.conversation is not None else ""
+    facts = TurnFacts(
         completion_id=completion_id,
         channel=channel or info.channel,
-        external_call_id=info.external_call_id,
         provider=provider.name,
         model=model,
         streamed=stream,
         started_at=timezone.now(),
-        messages=[transcript_entry(m) for m in request.messages],
+        started=started,
+        messages=tuple(transcript_entry(m) for m in request.messages),
         api_key_id=api_key.pk,
+        conversation_key=conversation_key,
+        external_id=conversation_key.partition(":")[2],
         caller_phone=caller.phone or "",
         caller_asserted=caller.asserted,
     )
@@ -147,7 +153,6 @@ def start_completion(
         api_key=api_key,
         provider=provider.name,
         started=started,
-        events=answer_turn(
-            turn, provider=provider, params=request.params, record=record, started=started, fallbacks=fallbacks
-        ),
+        events=answer_turn(turn, provider=provider, params=request.params, fallbacks=fallbacks),
+        recorder=TurnRecorder(facts, customer_id=lambda: caller.customer_id, submit=turn_log_submit),
     )

@@ -122,3 +122,13 @@ class EventPump:
                 await self._task
             except asyncio.CancelledError:
                 pass
+
+    def leftover(self) -> list[TurnEvent]:
+        """Events the answer produced that were never taken (after ``aclose``): generated,
+        never sent — the conversation log counts what they cost."""
+        events = []
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if not isinstance(item, (KeepAlive, _Failed)) and item is not _END:
+                events.append(item)
+        return events

@@ -3,9 +3,12 @@
 Every endpoint's reply — OpenAI SSE, the session endpoints' SSE, one JSON document —
 comes out of ``reply_frames``: it measures the first token and tool durations, spends the
 tokens, reports errors and hands each event to the framing (``api.framing``). Only the
-framing differs between them.
+framing differs between them. It also hands every event to the turn's recorder
+(``conversations.recording``), says what reached the client, and closes the record once
+the reply is over (``reply_close``), whatever happened.
 """
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -70,7 +73,7 @@ async def reply_start(completion: Completion) -> tuple[EventPump, TurnEvent | Ke
     try:
         first = await pump.next()
     except BaseException as error:
-        await pump.aclose()
+        await reply_close(completion, pump, error)
         if isinstance(error, errors.FintalkError):
             observe_error(completion.provider, error)
         raise
@@ -95,6 +98,8 @@ async def reply_frames(
     tool_index = 0
     first_token_seen = False
     event: TurnEvent | KeepAlive | None = first
+    recorder = completion.recorder
+    ended: BaseException | None = None
     if framing.streams:
         OPEN_STREAMS.inc()
     try:
@@ -102,6 +107,8 @@ async def reply_frames(
             yield opening
         while event is not None:
             frame = None
+            if not isinstance(event, KeepAlive):
+                recorder.feed(event)
             if isinstance(event, TextDelta):
                 if not first_token_seen:
                     first_token_seen = True
@@ -109,6 +116,9 @@ async def reply_frames(
                 if answer is not None:
                     answer.append(event.text)
                 frame = framing.content(event.text)
+                if framing.streams:
+                    # Taken by the server once yielded: a hang-up surfaces at a later await.
+                    recorder.sent(event.text)
             elif isinstance(event, ToolStarted):
                 frame = framing.tool_activity(call_id=event.id, name=event.name, finished=False, ok=True)
             elif isinstance(event, ToolFinished):
@@ -128,16 +138,34 @@ async def reply_frames(
                 yield frame
             event = await pump.next()
     except errors.FintalkError as error:
+        ended = error
         observe_error(completion.provider, error)
         if not framing.streams:
             raise
         yield framing.error(error_body(error.message, type=error.type, param=error.param, code=error.code))
+    except BaseException as error:
+        ended = error
+        raise
     finally:
         if framing.streams:
             OPEN_STREAMS.dec()
-        await pump.aclose()
+        elif ended is None:
+            recorder.sent_everything()  # the document goes out whole, next
+        await reply_close(completion, pump, ended)
     if (closing := framing.closing()) is not None:
         yield closing
+
+
+async def reply_close(completion: Completion, pump: EventPump, ended: BaseException | None) -> None:
+    """Stop the answer and close its record: completed (``ended`` None), cancelled
+    (``CancelledError``/``GeneratorExit``: the client went away, the server is closing
+    the response) or failed (any other exception). Closing again changes nothing, so a
+    transport may call it also when its reply never began."""
+    await pump.aclose()
+    for event in pump.leftover():
+        completion.recorder.feed(event)
+    cancelled = isinstance(ended, (asyncio.CancelledError, GeneratorExit))
+    completion.recorder.finish(error=None if cancelled else ended, cancelled=cancelled)
 
 
 def openai_framing(completion: Completion) -> Framing:

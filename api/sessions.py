@@ -33,6 +33,7 @@ from api.serializers import (
     SessionChatRequestSerializer,
 )
 from api.sse import ContentEventWriter
+from conversations.models import Channel
 from fintalk.masking import mask_card_numbers
 
 SSE_RESPONSES = {
@@ -69,13 +70,14 @@ class _FrontEndView(AsyncAPIView):
         serializer.is_valid(raise_exception=True)
         return serializer
 
-    def completion(self, chat: ChatRequest):
+    def completion(self, chat: ChatRequest, *, channel: str = Channel.WEB):
         return start_completion(
             chat,
             stream=bool(chat.stream),
             api_key=self.api_key,
             provider=provider_configured(),
             started=self.started,
+            channel=channel,
         )
 
 
@@ -121,7 +123,11 @@ class SessionChatStreamView(_FrontEndView):
                     dependency="Redis", operation="saving a session", consequence=_NO_HISTORY, error=error
                 )
 
-        return await reply_response(self.completion(chat), ContentEventWriter(), on_answered=remember)
+        # The chat page at / is the web front end; other callers of this endpoint, a session stream.
+        channel = Channel.WEB if self.via_chat_page else Channel.SESSION
+        return await reply_response(
+            self.completion(chat, channel=channel), ContentEventWriter(), on_answered=remember
+        )
 
 
 class AgentQueryView(_FrontEndView):

@@ -16,7 +16,12 @@ KEEPALIVE_COMMENT = b": keep-alive\n\n"
 
 
 def _dumps(value) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        # A lone surrogate (a model can write one) has no UTF-8: JSON's \u escape carries it.
+        return json.dumps(value, separators=(",", ":")).encode()
 
 
 def _event(value) -> bytes:

@@ -1,35 +1,118 @@
+"""Conversation logs: a conversation (a call or a thread) and its turns (one per request).
+
+A conversation is named by the client — Vapi's call id, ``X-Conversation-Id``, the
+session endpoints' ``session_id`` or OpenAI's ``user`` — always within one API key
+(``key``, as ``api.identity`` spells it: ``call:…``, ``id:…``, ``user:…``, ``phone:…``).
+A request that names none is a conversation of one turn. The conversation's columns are
+kept up to date from its turns when each turn is written (``conversations.services``).
+"""
+
 import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+
+
+class Channel(models.TextChoices):
+    VAPI = "vapi", "Vapi voice call"
+    API = "api", "API"
+    WEB = "web", "Web front end"
+    SESSION = "session", "Session stream"
+    MQTT = "mqtt", "MQTT bridge"
+
+
+class Status(models.TextChoices):
+    COMPLETED = "completed"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+
+
+def estimated_cost(prompt_tokens: int, completion_tokens: int) -> float:
+    """US dollars, at the configured per-token prices (``LLM_PRICE_*_PER_MILLION``)."""
+    return (
+        prompt_tokens * settings.LLM_PRICE_PROMPT_PER_MILLION
+        + completion_tokens * settings.LLM_PRICE_COMPLETION_PER_MILLION
+    ) / 1_000_000
 
 
 class Conversation(models.Model):
-    """One completion request and everything that happened while answering it."""
+    """A call or a thread: every turn that named the same conversation with one API key."""
 
-    class Channel(models.TextChoices):
-        VAPI = "vapi", "Vapi voice call"
-        API = "api", "API"
-        WEB = "web", "Web front end"
-        SESSION = "session", "Session stream"
-
-    class Status(models.TextChoices):
-        COMPLETED = "completed"
-        ERROR = "error"
-        CANCELLED = "cancelled"
+    Channel = Channel
+    Status = Status
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    completion_id = models.CharField(max_length=64, db_index=True)
+    api_key = models.ForeignKey("api.ApiKey", null=True, blank=True, on_delete=models.SET_NULL)
+    key = models.CharField(
+        max_length=160,
+        blank=True,
+        help_text="How its turns name it within the API key (call:…, id:…, user:…, phone:…); "
+        "empty for a request that named no conversation.",
+    )
+    external_id = models.CharField(
+        "call or conversation id",
+        max_length=128,
+        blank=True,
+        db_index=True,
+        help_text="The id as the client sent it: Vapi's call id, X-Conversation-Id, session_id or user.",
+    )
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.API)
-    external_call_id = models.CharField(max_length=128, blank=True, db_index=True)
     caller_phone = models.CharField(max_length=20, blank=True, db_index=True)
     caller_asserted = models.BooleanField(
         default=False, help_text="The caller's number came from a trusted channel."
     )
-    customer = models.ForeignKey(
-        "bank.Customer", null=True, blank=True, on_delete=models.SET_NULL
+    customer = models.ForeignKey("bank.Customer", null=True, blank=True, on_delete=models.SET_NULL)
+    started_at = models.DateTimeField(db_index=True)
+    last_activity_at = models.DateTimeField(db_index=True)
+    turn_count = models.PositiveIntegerField("turns", default=0)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, help_text="The latest turn's status."
     )
-    api_key = models.ForeignKey("api.ApiKey", null=True, blank=True, on_delete=models.SET_NULL)
+    answered_by = models.CharField(
+        max_length=32, blank=True, help_text="Who answered the latest turn."
+    )
+    prompt_tokens = models.PositiveBigIntegerField(default=0)
+    completion_tokens = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-last_activity_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["api_key", "key"], condition=~Q(key=""), name="conversations_one_per_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        name = self.external_id or f"{self.get_channel_display()} {self.started_at:%Y-%m-%d %H:%M:%S}"
+        return f"{name} ({self.turn_count} turn{'s' if self.turn_count != 1 else ''})"
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def estimated_cost(self) -> float:
+        """US dollars, at the configured per-token prices."""
+        return estimated_cost(self.prompt_tokens, self.completion_tokens)
+
+
+class Turn(models.Model):
+    """One request of a conversation and everything that happened while answering it."""
+
+    Channel = Channel
+    Status = Status
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation = models.ForeignKey(Conversation, related_name="turns", on_delete=models.CASCADE)
+    position = models.PositiveIntegerField(default=1, help_text="1 for the conversation's first turn.")
+    completion_id = models.CharField(max_length=64, db_index=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.API)
+    caller_phone = models.CharField(max_length=20, blank=True)
+    caller_asserted = models.BooleanField(
+        default=False, help_text="The caller's number came from a trusted channel."
+    )
+    customer = models.ForeignKey("bank.Customer", null=True, blank=True, on_delete=models.SET_NULL)
     provider = models.CharField(max_length=32, help_text="The configured primary provider.")
     model = models.CharField(max_length=128)
     answered_by = models.CharField(
@@ -54,12 +137,22 @@ class Conversation(models.Model):
     prompt_tokens = models.PositiveIntegerField(default=0)
     completion_tokens = models.PositiveIntegerField(default=0)
     usage_estimated = models.BooleanField(default=True)
+    generated_chars = models.PositiveIntegerField(
+        default=0,
+        help_text="Characters of answer the model produced; more than the answer shown when "
+        "the client went away before receiving them all.",
+    )
+    replaced = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="What could not be stored as it was (NaN, lone surrogates, NUL...) and was replaced.",
+    )
 
     class Meta:
-        ordering = ["-started_at"]
+        ordering = ["started_at", "position"]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} {self.started_at:%Y-%m-%d %H:%M:%S} ({self.status})"
+        return f"turn {self.position} {self.started_at:%Y-%m-%d %H:%M:%S} ({self.status})"
 
     @property
     def total_tokens(self) -> int:
@@ -71,23 +164,18 @@ class Conversation(models.Model):
         return estimated_cost(self.prompt_tokens, self.completion_tokens)
 
 
-def estimated_cost(prompt_tokens: int, completion_tokens: int) -> float:
-    return (
-        prompt_tokens * settings.LLM_PRICE_PROMPT_PER_MILLION
-        + completion_tokens * settings.LLM_PRICE_COMPLETION_PER_MILLION
-    ) / 1_000_000
-
-
 class Message(models.Model):
-    """A message of the conversation: the request's messages, then the answer."""
+    """A message of a turn: the request's messages, then the answer that was sent."""
 
-    conversation = models.ForeignKey(
-        Conversation, related_name="messages", on_delete=models.CASCADE
-    )
+    turn = models.ForeignKey(Turn, related_name="messages", on_delete=models.CASCADE)
     position = models.PositiveIntegerField()
     role = models.CharField(max_length=16)
     content = models.TextField(blank=True)
     is_answer = models.BooleanField(default=False)
+    earlier = models.BooleanField(
+        default=False,
+        help_text="Carried from earlier turns: the request's messages up to its last assistant message.",
+    )
 
     class Meta:
         ordering = ["position"]
@@ -97,9 +185,7 @@ class Message(models.Model):
 
 
 class ToolCall(models.Model):
-    conversation = models.ForeignKey(
-        Conversation, related_name="tool_calls", on_delete=models.CASCADE
-    )
+    turn = models.ForeignKey(Turn, related_name="tool_calls", on_delete=models.CASCADE)
     position = models.PositiveIntegerField()
     name = models.CharField(max_length=128)
     arguments = models.JSONField(default=dict, blank=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from asgiref.sync import sync_to_async
 
 from bank.models import PendingAction
-from conversations.models import Conversation
+from conversations.models import Turn
 
 DONE = frozenset(PendingAction.DONE)
 
@@ -104,8 +104,8 @@ async def _logged_tools(completion_id: str, *, timeout: float) -> list[ToolUse] 
 
 
 def _tools_of(completion_id: str) -> list[ToolUse] | None:
-    conversation = Conversation.objects.filter(completion_id=completion_id).first()
-    if conversation is None:
+    turn = Turn.objects.filter(completion_id=completion_id).first()
+    if turn is None:
         return None
-    return [ToolUse(call.name, call.arguments) for call in conversation.tool_calls.all()]
+    return [ToolUse(call.name, call.arguments) for call in turn.tool_calls.all()]
 

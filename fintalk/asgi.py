@@ -1,10 +1,15 @@
-"""The ASGI application: Django for HTTP; WebSocket handshakes refused with a JSON 404.
+"""The ASGI application: Django for HTTP; WebSocket handshakes refused with a JSON 404;
+the server's lifespan.
 
 Django serves HTTP only: handed a WebSocket scope it raises, the server logs a traceback
 and the client sees a 500. Fintalk speaks HTTP (SSE for streams), so an upgrade request —
 to any path — is answered before Django with a plain HTTP refusal naming the endpoints.
+Django does not speak ASGI's lifespan protocol either; Fintalk answers it so that a
+graceful stop (SIGTERM) writes the conversation logs still queued, after the last
+response has ended and before the process exits.
 """
 
+import asyncio
 import json
 import os
 
@@ -17,6 +22,7 @@ django_application = get_asgi_application()
 from django.conf import settings  # noqa: E402 - needs the apps loaded above
 
 from agents.tokens import warm_up  # noqa: E402
+from conversations.writer import turn_log_writer_stop  # noqa: E402
 from fintalk.errors import NOT_FOUND_HINT  # noqa: E402
 from fintalk.tracing import (  # noqa: E402
     access_line_traced,
@@ -65,8 +71,22 @@ async def _refuse_websocket(scope, receive, send) -> None:
         await send({"type": "websocket.close", "code": 1008})  # the server answers 403
 
 
+async def _lifespan(receive, send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await asyncio.to_thread(turn_log_writer_stop)
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
 async def application(scope, receive, send) -> None:
     if scope["type"] == "websocket":
         await _refuse_websocket(scope, receive, send)
+        return
+    if scope["type"] == "lifespan":
+        await _lifespan(receive, send)
         return
     await django_application(scope, receive, send)

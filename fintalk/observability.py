@@ -80,3 +80,8 @@ DEPENDENCY_FAILURES = Counter(
 OPEN_STREAMS = Gauge(
     "fintalk_open_streams", "Streaming replies in progress.", multiprocess_mode="livesum"
 )
+CONVERSATION_LOG_BACKLOG = Gauge(
+    "fintalk_conversation_log_backlog",
+    "Finished turns waiting for the conversation-log writer.",
+    multiprocess_mode="livesum",
+)

@@ -299,6 +299,9 @@ API_KEY_CACHE_SECONDS = env_float("API_KEY_CACHE_SECONDS", 10.0)
 # (defaults: Amazon Nova Lite's published on-demand prices).
 LLM_PRICE_PROMPT_PER_MILLION = env_float("LLM_PRICE_PROMPT_PER_MILLION", 0.06)
 LLM_PRICE_COMPLETION_PER_MILLION = env_float("LLM_PRICE_COMPLETION_PER_MILLION", 0.24)
+# Conversation logs are written by one background thread per process: it waits this many
+# milliseconds after a finished turn for others, then writes them in one transaction.
+CONVERSATION_LOG_BATCH_MS = env_float("CONVERSATION_LOG_BATCH_MS", 50.0)
 
 # --- Limits ----------------------------------------------------------------------------------
 # Requests per minute per API key and per client IP (0 turns a limit off); an API key's

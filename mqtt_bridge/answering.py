@@ -20,7 +20,7 @@ from api.framing import ChatCompletionJson
 from api.keys import api_key_authenticate
 from api.pump import KEEP_ALIVE
 from api.ratelimit import rate_limit_check
-from api.reply import reply_frames, reply_start, start_pump
+from api.reply import reply_close, reply_frames, reply_start, start_pump
 from fintalk import errors
 from fintalk.text import OFF_LOOP_THRESHOLD
 from mqtt_bridge.incoming import AUTHORIZATION_PROPERTY, IncomingRequest
@@ -108,5 +108,6 @@ async def _stream(completion: Completion, reply: Reply) -> None:
         await sending
     finally:
         await events.aclose()
-        await pump.aclose()  # also when the stream was closed before it began
+        # Also when the stream was closed before it began: the turn was then cancelled.
+        await reply_close(completion, pump, asyncio.CancelledError())
         sending.cancel()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from conversations.models import Conversation
+from conversations.models import Turn
 
 # 13 to 19 digits, grouped or not: anything that could be a whole card number.
 FULL_CARD_NUMBER = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
@@ -38,14 +38,27 @@ def answer_text(response: httpx.Response) -> str:
     return text
 
 
-def logged_conversation(completion_id: str, timeout: float = 10.0) -> Conversation:
-    """The log is written just after the reply; poll until it is there (or fail)."""
+def logged_turn(completion_id: str, timeout: float = 10.0) -> Turn:
+    """The turn's log, which the server's background writer stores just after the reply:
+    poll until it is there (or fail)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if conversation := Conversation.objects.filter(completion_id=completion_id).first():
-            return conversation
-        time.sleep(0.02)
-    raise AssertionError(f"No conversation logged for {completion_id}")
+        if turn := Turn.objects.filter(completion_id=completion_id).first():
+            return turn
+        time.sleep(0.02)  # polling for another process's write, not waiting out a race
+    raise AssertionError(f"No turn logged for {completion_id}")
+
+
+def logged_turns(conversation_id: str, count: int, timeout: float = 10.0) -> list[Turn]:
+    """The turns of the conversation the client named ``conversation_id`` (a call id,
+    X-Conversation-Id…), oldest first, once the server has stored ``count`` of them."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        turns = list(Turn.objects.filter(conversation__external_id=conversation_id).order_by("position"))
+        if len(turns) >= count:
+            return turns
+        time.sleep(0.02)  # polling for another process's write, not waiting out a race
+    raise AssertionError(f"{conversation_id} has fewer than {count} turns logged")
 
 
 @dataclass

@@ -44,6 +44,8 @@ def _database_url() -> str:
 class ServerProcess:
     """A gunicorn + uvicorn-worker Fintalk server on a free loopback port."""
 
+    running: list["ServerProcess"] = []
+
     def __init__(self, env: dict[str, str]) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -64,6 +66,7 @@ class ServerProcess:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
+        ServerProcess.running.append(self)
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -77,7 +80,22 @@ class ServerProcess:
         self.stop()
         raise RuntimeError(f"The server did not start within {timeout}s:\n{log}")
 
+    def logs_written(self, timeout: float = 10.0) -> None:
+        """Wait until the server's conversation-log writer has stored every finished turn
+        (its backlog, on ``/metrics``, is zero); a server that has stopped has none."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                metrics = httpx.get(f"{self.url}/metrics", timeout=2.0).text
+            except httpx.TransportError:
+                return
+            if "\nfintalk_conversation_log_backlog 0.0\n" in metrics:
+                return
+            time.sleep(0.02)  # polling for the writer, not waiting out a race
+
     def stop(self) -> None:
+        if self in ServerProcess.running:
+            ServerProcess.running.remove(self)
         self.process.terminate()
         try:
             self.process.wait(timeout=15)
@@ -85,6 +103,15 @@ class ServerProcess:
             self.process.kill()
         self._log.close()
         self.log_path.unlink(missing_ok=True)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    # Before the test's database is emptied: the servers' background writers store the
+    # turns of this test now, not into the next test's database.
+    for server in list(ServerProcess.running):
+        server.logs_written()
+    return (yield)
 
 
 def _start(env: dict[str, str]) -> ServerProcess:

@@ -14,7 +14,7 @@ from api.keys import api_key_create
 from bank.models import CallerSession, PendingAction
 from bank.services import demo_customers_describe
 from conversations.models import ToolCall
-from tests.chat import FULL_CARD_NUMBER, Chat, logged_conversation, post
+from tests.chat import FULL_CARD_NUMBER, Chat, logged_turn, post
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -368,9 +368,9 @@ def test_refused_attempts_are_in_the_conversation_log(attacker, demo_bank):
     response = post(
         chat.url, chat.key, {**chat.body(), "stream": False}, headers={"X-Conversation-Id": "audit"}
     )
-    conversation = logged_conversation(response.json()["id"])
+    turn = logged_turn(response.json()["id"])
 
-    refused = ToolCall.objects.get(conversation=conversation, name="get_account_balances")
+    refused = ToolCall.objects.get(turn=turn, name="get_account_balances")
     assert "verify your identity" in refused.error
     assert refused.result == ""
     assert not CallerSession.objects.filter(customer__isnull=False).exists()

@@ -1,12 +1,10 @@
 """The read-back is Fintalk's last words of the answer, and counts only once that answer has
 finished: an answer the client abandons half-way delivers nothing."""
 
-import time
 import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.utils import timezone
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
 from agents import phrases
@@ -17,7 +15,6 @@ from agents.providers import GenerationParams, provider_build
 from agents.runner import Turn
 from api.keys import api_key_create
 from bank.models import PendingAction
-from conversations.services import ConversationRecord
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ASK = "pay the minimum on my credit card"
@@ -36,18 +33,6 @@ def _turn(phone: str) -> Turn:
     return Turn(messages=[ChatMessage(role=MessageRole.USER, content=ASK)], caller=caller)
 
 
-def _record() -> ConversationRecord:
-    return ConversationRecord(
-        completion_id=f"chatcmpl-test-{uuid.uuid4().hex}",
-        channel="api",
-        provider="offline",
-        model="fintalk-offline",
-        streamed=True,
-        started_at=timezone.now(),
-        messages=[("user", ASK)],
-    )
-
-
 def _answer(turn: Turn, *, stop_at_readback: bool) -> list:
     events: list = []
 
@@ -56,8 +41,6 @@ def _answer(turn: Turn, *, stop_at_readback: bool) -> list:
             turn,
             provider=provider_build("offline"),
             params=GenerationParams(),
-            record=_record(),
-            started=time.perf_counter(),
             fallbacks=(),
         )
         async for event in answer:

@@ -10,9 +10,9 @@ import httpx
 import pytest
 import uvicorn
 
-from conversations.models import Conversation
+from conversations.models import Turn
+from tests.chat import logged_turn
 from tests.conftest import ServerProcess
-from tests.conversations.test_logging import wait_for_conversation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -102,7 +102,7 @@ def test_hanging_up_stops_reading_the_upstream(slow_upstream, trusted_key):
                 if "word2" in heard:
                     break
 
-        conversation = wait_for_conversation(completion_id)
+        conversation = logged_turn(completion_id)
         deadline = time.monotonic() + 15  # the upstream's 400 words would take 20 s
         while upstream.disconnected_at is None and time.monotonic() < deadline:
             time.sleep(0.01)  # polling for the upstream to notice
@@ -112,5 +112,5 @@ def test_hanging_up_stops_reading_the_upstream(slow_upstream, trusted_key):
     # The upstream would send 400 words; it saw the hang-up long before (no clock involved).
     assert upstream.disconnected_at is not None, "Fintalk kept reading the upstream"
     assert upstream.tokens_sent < 400
-    assert conversation.status == Conversation.Status.CANCELLED
+    assert conversation.status == Turn.Status.CANCELLED
     assert conversation.messages.get(is_answer=True).content.startswith(" word0 word1 word2")

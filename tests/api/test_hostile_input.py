@@ -9,7 +9,7 @@ from websockets.asyncio.client import connect as websocket_connect
 from websockets.exceptions import InvalidStatus
 
 from api.parsers import json_depth
-from tests.chat import logged_conversation
+from tests.chat import logged_turn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -135,7 +135,7 @@ def test_text_the_database_cannot_take_is_cleaned_answered_and_logged(
     response = _post(live_server_url, trusted_key, body)
 
     assert response.status_code == 200, response.text
-    conversation = logged_conversation(response.json()["id"])
+    conversation = logged_turn(response.json()["id"])
     assert conversation.messages.filter(is_answer=False).last().content == cleaned
 
 
@@ -154,6 +154,6 @@ def test_a_large_request_is_answered_and_logged(live_server_url, trusted_key, de
 
     assert response.status_code == 200, response.text
     completion_id = response.json()["id"] if not stream else response.text.split('"id":"', 1)[1].split('"', 1)[0]
-    conversation = logged_conversation(completion_id)
+    conversation = logged_turn(completion_id)
     assert conversation.prompt_tokens > 10_000  # 120,000 x-es: ~15,000 tokens
     assert "Personal Loan" in conversation.messages.get(is_answer=True).content

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from agents.answering import APOLOGY
-from conversations.models import Conversation
-from tests.chat import logged_conversation
+from conversations.models import Turn
+from tests.chat import logged_turn
 from tests.conftest import ServerProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,8 +36,8 @@ def test_the_step_limit_is_an_apology_in_json(one_step_server, trusted_key, demo
 
     assert response.status_code == 200, response.text
     assert response.json()["choices"][0]["message"]["content"] == APOLOGY
-    conversation = logged_conversation(response.json()["id"])
-    assert conversation.status == Conversation.Status.ERROR
+    conversation = logged_turn(response.json()["id"])
+    assert conversation.status == Turn.Status.ERROR
     assert "Max iterations" in conversation.error
 
 

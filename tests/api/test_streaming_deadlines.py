@@ -6,8 +6,8 @@ import httpx
 import openai
 import pytest
 
-from conversations.models import Conversation
-from tests.chat import logged_conversation
+from conversations.models import Turn
+from tests.chat import logged_turn
 from tests.conftest import ServerProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -66,8 +66,8 @@ def test_an_answer_past_the_deadline_ends_with_an_error_event(paced_server_url, 
     assert error["error"]["code"] == "upstream_timeout"
     assert error["choices"] == []
     assert any('"content":"We"' in event for event in events)
-    conversation = logged_conversation(json.loads(events[0])["id"])
-    assert conversation.status == Conversation.Status.ERROR  # a deadline, not a hang-up
+    conversation = logged_turn(json.loads(events[0])["id"])
+    assert conversation.status == Turn.Status.ERROR  # a deadline, not a hang-up
     assert "took longer than 3 s" in conversation.error
 
 

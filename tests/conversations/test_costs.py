@@ -3,30 +3,18 @@
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
-from django.utils import timezone
 
 from api.keys import api_key_create
-from conversations.services import ConversationRecord, conversation_log_write
+from conversations.services import turn_log_write
+from tests.conversations.factories import turn_record
 
 pytestmark = pytest.mark.django_db
 
 
 def log(api_key_id: int, prompt: int, completion: int):
-    return conversation_log_write(
-        record=ConversationRecord(
-            completion_id="chatcmpl-cost",
-            channel="api",
-            provider="offline",
-            model="fintalk-offline",
-            streamed=False,
-            started_at=timezone.now(),
-            messages=[("user", "hi")],
-            api_key_id=api_key_id,
-            answer="hello",
-            prompt_tokens=prompt,
-            completion_tokens=completion,
-        )
-    )
+    return turn_log_write(
+        record=turn_record(api_key_id=api_key_id, prompt_tokens=prompt, completion_tokens=completion)
+    ).conversation
 
 
 def test_costs_are_estimated_at_the_configured_prices_and_summed_per_key(settings):

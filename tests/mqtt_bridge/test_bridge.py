@@ -6,7 +6,7 @@ import paho.mqtt.client as paho
 import pytest
 from openai import OpenAI
 
-from conversations.models import Conversation
+from tests.chat import logged_turn
 from tests.fintalk.test_tracing import receiver  # noqa: F401 - a fixture
 from tests.mqtt_bridge.conftest import DONE, v5_properties
 
@@ -63,7 +63,7 @@ def test_mqtt5_streamed_answer_is_the_http_answer(
     text = content(decoded)
     assert "1,234.56" in text
     assert text == http_answer(live_server_url, trusted_key, body)
-    logged = Conversation.objects.get(completion_id=decoded[0]["id"])
+    logged = logged_turn(decoded[0]["id"])
     assert logged.channel == "mqtt"
     assert logged.caller_asserted
 
@@ -185,7 +185,7 @@ def test_an_api_key_in_the_body_is_not_part_of_the_logged_request(
     )
     completion = json.loads(replies.next().payload)
 
-    logged = Conversation.objects.get(completion_id=completion["id"])
+    logged = logged_turn(completion["id"])
     assert trusted_key not in json.dumps(list(logged.messages.values()), default=str)
     assert logged.channel == "mqtt"
 

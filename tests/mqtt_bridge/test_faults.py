@@ -5,7 +5,8 @@ from collections import Counter
 
 import pytest
 
-from conversations.models import Conversation
+from conversations.models import Turn
+from tests.chat import logged_turn
 from tests.mqtt_bridge.conftest import DONE, MosquittoProcess, MqttClient, NetworkCut, v5_properties
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,8 +37,9 @@ def test_two_bridges_in_one_shared_group_answer_each_request_exactly_once(
     expected = {f"r{index}".encode(): 1 for index in range(20)}
     assert role_chunks == expected
     assert dones == expected
-    assert Conversation.objects.filter(channel="mqtt").count() == 20
     assert first.terminate() == 0 and second.terminate() == 0
+    # Both bridges have exited: their writers stored every turn before they did.
+    assert Turn.objects.filter(channel="mqtt").count() == 20
 
 
 def test_beyond_max_in_flight_requests_wait_in_the_broker(start_bridge, mqtt_client, topics, trusted_key, demo_bank):
@@ -114,8 +116,8 @@ def test_sigterm_ends_the_answer_in_flight_with_an_error_and_done(
     assert error["code"] == "shutting_down"
     assert rest[-2].properties.UserProperty == [("status", "503")]
     assert exit_code == 0
-    logged = Conversation.objects.get(completion_id=first["id"])
-    assert logged.status == Conversation.Status.CANCELLED
+    logged = logged_turn(first["id"])
+    assert logged.status == Turn.Status.CANCELLED
 
 
 

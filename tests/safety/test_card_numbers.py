@@ -16,9 +16,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from conversations.models import Conversation
+from conversations.models import Turn
 from tests.agents.providers.fake_openai import Status
-from tests.chat import answer_text, logged_conversation
+from tests.chat import answer_text, logged_turn
 from tests.scripted import Step, call
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,8 +56,8 @@ def _complete(url: str, key: str, body: dict) -> tuple[httpx.Response, str]:
     return response, found[1]
 
 
-def _stored(conversation: Conversation) -> str:
-    """Every stored field of a conversation's log, as one text."""
+def _stored(conversation: Turn) -> str:
+    """Every stored field of a turn's log, as one text."""
     parts = [conversation.error, json.dumps(conversation.provider_failures)]
     parts += [message.content for message in conversation.messages.all()]
     for tool_call in conversation.tool_calls.all():
@@ -65,13 +65,13 @@ def _stored(conversation: Conversation) -> str:
     return "\n".join(parts)
 
 
-def _admin_page(conversation: Conversation) -> str:
+def _admin_page(conversation: Turn) -> str:
     staff = User.objects.filter(username="staff").first() or User.objects.create_superuser(
         "staff", "staff@example.com", "pw-for-tests"
     )
     browser = Client()
     browser.force_login(staff)
-    page = browser.get(f"/admin/conversations/conversation/{conversation.pk}/change/")
+    page = browser.get(f"/admin/conversations/conversation/{conversation.conversation_id}/change/")
     assert page.status_code == 200
     return page.content.decode()
 
@@ -88,7 +88,7 @@ def test_a_card_number_the_model_writes_never_reaches_the_caller_the_log_or_the_
     heard = answer_text(response)
     assert heard == "The number on your card is card ending 1486. Anything else?"
     assert not _leaks(response.text)
-    conversation = logged_conversation(completion_id)
+    conversation = logged_turn(completion_id)
     assert "card ending 1486" in _stored(conversation)
     assert not _leaks(_stored(conversation))
     assert not _leaks(_admin_page(conversation))
@@ -128,7 +128,7 @@ def test_card_numbers_in_the_models_tool_calls_are_never_stored_or_shown(
 
     assert not _leaks(response.text), "the client tool's arguments are masked"
     assert "card ending 1486" in response.text
-    conversation = logged_conversation(completion_id)
+    conversation = logged_turn(completion_id)
     arguments = [tool_call.arguments for tool_call in conversation.tool_calls.order_by("position")]
     assert arguments == [{"card_last4": "card ending 1486"}, {"number": "card ending 1486"}]
     assert not _leaks(_stored(conversation))

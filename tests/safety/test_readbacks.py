@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 
 from bank.models import Account, CreditCard, PendingAction, Transaction
-from conversations.models import Conversation
+from conversations.models import Turn
 from tests.chat import REFERENCE, Chat
 from tests.scripted import CrashAfter, Step, call, says_tool_results
 
@@ -101,14 +101,14 @@ def test_a_yes_after_an_answer_that_failed_before_the_read_back_moves_nothing(an
     assert _balance(SAVINGS) == Decimal("10450.00")
 
 
-def _logged(**filters) -> Conversation:
+def _logged(**filters) -> Turn:
     """The turn's log, written once the server is done with it: poll until it is there."""
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        if row := Conversation.objects.filter(**filters).first():
+        if row := Turn.objects.filter(**filters).first():
             return row
         time.sleep(0.02)  # polling for the server's write, not waiting out a race
-    rows = list(Conversation.objects.values_list("status", "error"))
+    rows = list(Turn.objects.values_list("status", "error"))
     raise AssertionError(f"No conversation logged with {filters}: {rows}")
 
 

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from agents.tokens import warm_up
 from api.management.commands.dev_key import DEV_KEY_FILE
 from api.management.commands.dev_key import dev_key as _dev_key
+from conversations.writer import turn_log_writer_stop
 from fintalk.tracing import tracer_provider, tracing_setup
 from mqtt_bridge.bridge import Bridge, BridgeConfig, SubscriptionRefused
 from mqtt_bridge.connection import broker_from_url, default_client_id
@@ -38,6 +39,8 @@ async def _serve(config: BridgeConfig) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     await Bridge(config).run(stop)
+    # Every answer has ended: store the conversation logs still queued before exiting.
+    await asyncio.to_thread(turn_log_writer_stop)
 
 
 def dev_example(config: BridgeConfig, key: str) -> str:

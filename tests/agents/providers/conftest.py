@@ -20,7 +20,7 @@ from agents.events import TextDelta, TurnEvent
 from agents.providers import GenerationParams, LLMProvider
 from agents.providers.openai_like import OpenAICompatibleProvider
 from agents.runner import Turn
-from conversations.services import ConversationRecord
+from conversations.recording import TurnFacts, TurnRecord, TurnRecorder
 from fintalk import errors
 from tests.agents.providers.fake_bedrock import FakeBedrock
 from tests.agents.providers.fake_openai import MODEL, FakeOpenAIServer
@@ -33,7 +33,7 @@ class Outcome:
     """What answering one turn produced: the events, the error it ended with, the log record."""
 
     events: list[TurnEvent]
-    record: ConversationRecord
+    record: TurnRecord
     error: errors.FintalkError | None = None
     answered: Answered | None = None
 
@@ -49,17 +49,21 @@ def answer(
     fallbacks: Sequence[LLMProvider] = (),
     params: GenerationParams | None = None,
 ) -> Outcome:
-    """Answer ``question`` with ``provider`` (then ``fallbacks``), as every endpoint does."""
-    record = ConversationRecord(
-        completion_id=f"chatcmpl-test-{uuid.uuid4().hex}",
-        channel="api",
-        provider=provider.name,
-        model=provider.model,
-        streamed=True,
-        started_at=timezone.now(),
-        messages=[("user", question)],
+    """Answer ``question`` with ``provider`` (then ``fallbacks``), as every endpoint does,
+    folding the events into the turn's log record as the reply would (all of it sent)."""
+    recorder = TurnRecorder(
+        TurnFacts(
+            completion_id=f"chatcmpl-test-{uuid.uuid4().hex}",
+            channel="api",
+            provider=provider.name,
+            model=provider.model,
+            streamed=True,
+            started_at=timezone.now(),
+            started=time.perf_counter(),
+            messages=(("user", question),),
+        )
     )
-    outcome = Outcome(events=[], record=record)
+    outcome = Outcome(events=[], record=recorder.record)
 
     async def run() -> None:
         turn = Turn(messages=[ChatMessage(role=MessageRole.USER, content=question)], caller=CallerContext())
@@ -67,19 +71,21 @@ def answer(
             turn,
             provider=provider,
             params=params or GenerationParams(),
-            record=record,
-            started=time.perf_counter(),
             fallbacks=fallbacks,
         )
         try:
             async for event in events:
+                recorder.feed(event)
+                if isinstance(event, TextDelta):
+                    recorder.sent(event.text)
                 outcome.events.append(event)
                 if isinstance(event, Answered):
                     outcome.answered = event
         except errors.FintalkError as error:
             outcome.error = error
+        recorder.finish(error=outcome.error)
 
-    # async_to_sync runs the database writes (the conversation log) on this thread.
+    # async_to_sync runs the tools' database work on this thread.
     async_to_sync(run)()
     return outcome
 

@@ -1,11 +1,9 @@
 """Bedrock without a cap: many streams open at once, and a stream nobody reads is closed."""
 
 import asyncio
-import time
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.utils import timezone
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
 from agents.answering import Answered, answer_turn
@@ -14,7 +12,6 @@ from agents.events import TextDelta
 from agents.providers import GenerationParams
 from agents.providers.bedrock import BedrockProvider
 from agents.runner import Turn
-from conversations.services import ConversationRecord
 from tests.agents.providers.fake_bedrock import Gathered, Trickle, text_turn
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,19 +24,10 @@ def test_32_simultaneous_streams_are_all_open_upstream_at_once(bedrock_endpoint)
     provider = BedrockProvider.from_settings()
 
     async def one(index: int) -> str:
-        record = ConversationRecord(
-            completion_id=f"chatcmpl-bedrock-{index}",
-            channel="api",
-            provider=provider.name,
-            model=provider.model,
-            streamed=True,
-            started_at=timezone.now(),
-            messages=[("user", "hello")],
-        )
         turn = Turn(messages=[ChatMessage(role=MessageRole.USER, content="hello")], caller=CallerContext())
         text = ""
         async for event in answer_turn(
-            turn, provider=provider, params=GenerationParams(), record=record, started=time.perf_counter(), fallbacks=()
+            turn, provider=provider, params=GenerationParams(), fallbacks=()
         ):
             if isinstance(event, TextDelta):
                 text += event.text

@@ -5,7 +5,7 @@ import pytest
 from agents.answering import ANSWERED_BY_APOLOGY, APOLOGY
 from agents.providers.offline import OfflineProvider
 from agents.providers.websocket import WebSocketProvider
-from conversations.models import Conversation
+from conversations.models import Turn
 from fintalk import errors
 from tests.agents.providers.conftest import answer, closed_port_url, openai_provider
 from tests.agents.providers.fake_openai import MODEL, CrashAfter, Status
@@ -20,9 +20,9 @@ def test_when_the_primary_is_down_the_next_provider_answers_and_the_log_says_so(
 
     assert outcome.error is None
     assert outcome.text == answer(OFFLINE, "hello").text
-    logged = Conversation.objects.get(completion_id=outcome.record.completion_id)
-    assert logged.status == Conversation.Status.COMPLETED
-    assert (logged.provider, logged.answered_by, logged.answered_model) == ("openai", "offline", "fintalk-offline")
+    logged = outcome.record
+    assert logged.status == Turn.Status.COMPLETED
+    assert (logged.facts.provider, logged.answered_by, logged.answered_model) == ("openai", "offline", "fintalk-offline")
     (failure,) = logged.provider_failures
     assert (failure["provider"], failure["model"], failure["status"]) == ("openai", MODEL, 503)
     assert "LLM_API_ENDPOINT" in failure["error"]
@@ -48,10 +48,10 @@ def test_a_failure_after_the_first_words_ends_the_answer_with_an_error_never_a_s
 
     assert outcome.text == "Your balance is"
     assert isinstance(outcome.error, errors.UpstreamError)
-    logged = Conversation.objects.get(completion_id=outcome.record.completion_id)
-    assert logged.status == Conversation.Status.ERROR and logged.answered_by == "openai"
+    logged = outcome.record
+    assert logged.status == Turn.Status.ERROR and logged.answered_by == "openai"
     assert [f["provider"] for f in logged.provider_failures] == ["openai"]
-    assert logged.messages.get(is_answer=True).content == "Your balance is"
+    assert logged.answer == "Your balance is"
 
 
 def test_when_every_provider_fails_the_caller_hears_a_short_apology():
@@ -62,8 +62,8 @@ def test_when_every_provider_fails_the_caller_hears_a_short_apology():
     assert outcome.error is None
     assert outcome.text == APOLOGY
     assert outcome.answered.reason == "stop"
-    logged = Conversation.objects.get(completion_id=outcome.record.completion_id)
-    assert logged.answered_by == ANSWERED_BY_APOLOGY and logged.status == Conversation.Status.ERROR
+    logged = outcome.record
+    assert logged.answered_by == ANSWERED_BY_APOLOGY and logged.status == Turn.Status.ERROR
     assert len(logged.provider_failures) == 2
 
 

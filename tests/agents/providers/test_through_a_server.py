@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from agents.answering import APOLOGY
-from conversations.models import Conversation
+from conversations.models import Turn
 from tests.agents.providers.conftest import UPSTREAM_KEY
 from tests.agents.providers.fake_openai import MODEL, CrashAfter, Silence, Status
 from tests.conftest import ServerProcess
@@ -45,11 +45,11 @@ def content(events: list) -> str:
     )
 
 
-def logged(**filters) -> Conversation:
+def logged(**filters) -> Turn:
     """The conversation log, written just after the reply: poll until it is there."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        conversation = Conversation.objects.filter(**filters).first()
+        conversation = Turn.objects.filter(**filters).first()
         if conversation is not None:
             return conversation
         time.sleep(0.02)
@@ -99,7 +99,7 @@ def test_primary_dying_mid_stream_ends_with_an_error_event_never_a_spliced_answe
     assert errors[0]["error"]["code"] == "upstream_connection_lost"
     assert events[-1] == "[DONE]" and events[-2] is errors[0]
     conversation = logged(completion_id=events[0]["id"])
-    assert conversation.status == Conversation.Status.ERROR and conversation.answered_by == "openai"
+    assert conversation.status == Turn.Status.ERROR and conversation.answered_by == "openai"
 
 
 def test_the_official_client_streams_through_fintalk_to_an_upstream_fintalk(live_server_url, trusted_key, demo_bank):
@@ -133,7 +133,7 @@ def test_the_official_client_streams_through_fintalk_to_an_upstream_fintalk(live
     assert conversation.answered_by == "openai" and conversation.answered_model == "fintalk-offline"
     # The upstream reported its own token counts (stream_options.include_usage).
     assert conversation.usage_estimated is False
-    assert Conversation.objects.filter(provider="offline").exists()
+    assert Turn.objects.filter(provider="offline").exists()
 
 
 def test_a_silent_upstream_leaves_the_fallback_time_before_the_first_token_deadline(

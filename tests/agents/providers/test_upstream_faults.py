@@ -5,11 +5,11 @@ import json
 import httpx
 import pytest
 
-from conversations.models import Conversation
+from conversations.models import Turn
 from tests.agents.providers.conftest import UPSTREAM_KEY
 from tests.agents.providers.fake_openai import MODEL, Reply, Respond, Status
 from tests.agents.providers.test_openai_llm import delta, raw_upstream, sse  # noqa: F401 - a fixture
-from tests.chat import logged_conversation
+from tests.chat import logged_turn
 from tests.conftest import ServerProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,8 +63,8 @@ def test_a_stream_that_ends_without_finish_reason_is_an_error_event(raw_upstream
     assert events[-1] == "[DONE]"
     assert events[-2]["error"]["type"] == "upstream_error" and events[-2]["choices"] == []
     assert not [e for e in events[:-1] if e["choices"] and e["choices"][0]["finish_reason"] == "stop"]
-    conversation = logged_conversation(events[0]["id"])
-    assert conversation.status == Conversation.Status.ERROR
+    conversation = logged_turn(events[0]["id"])
+    assert conversation.status == Turn.Status.ERROR
 
 
 def test_a_truncated_upstream_is_a_502_without_streaming(raw_upstream, fintalk_on, trusted_key, demo_bank):
@@ -83,7 +83,7 @@ def test_tool_arguments_cut_mid_json_never_run_the_tool(raw_upstream, fintalk_on
     response = _post(server, trusted_key, stream=False)
 
     assert response.status_code == 502, response.text
-    conversation = Conversation.objects.order_by("-id").first()
+    conversation = Turn.objects.order_by("-started_at").first()
     assert conversation is None or conversation.tool_calls.count() == 0
 
 
