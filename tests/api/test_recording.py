@@ -7,8 +7,10 @@ import time
 from django.utils import timezone
 
 from agents.events import Answered, ProviderAnswering, TextDelta, Usage
-from api.completions import Completion, sse_stream, start_pump
+from api.completions import Completion
 from api.models import ApiKey
+from api.reply import reply_frames, reply_start
+from api.sse import ChunkWriter
 from conversations.models import Status
 from conversations.recording import TurnFacts, TurnRecord, TurnRecorder
 
@@ -21,6 +23,10 @@ async def instant_answer():
     for word in WORDS:
         yield TextDelta(word)
     yield Answered("stop", Usage(30, 50, estimated=True), answered_by="offline", answered_model="fintalk-offline")
+
+
+def chunks() -> ChunkWriter:
+    return ChunkWriter(completion_id="chatcmpl-test", created=0, model="fintalk-offline")
 
 
 def completion_of(events) -> tuple[Completion, list[TurnRecord]]:
@@ -54,9 +60,8 @@ def completion_of(events) -> tuple[Completion, list[TurnRecord]]:
 def test_a_client_that_leaves_after_two_words_is_recorded_with_those_two_words_and_the_tokens_spent():
     async def scenario():
         completion, submitted = completion_of(instant_answer())
-        pump = start_pump(completion)
-        first = await pump.next()
-        frames = sse_stream(completion, pump, first)
+        pump, first = await reply_start(completion)
+        frames = reply_frames(completion, pump, first, chunks())
         received = []
         async for frame in frames:
             if b'"content":" word' in frame:
@@ -79,9 +84,8 @@ def test_a_client_that_leaves_after_two_words_is_recorded_with_those_two_words_a
 def test_a_finished_stream_is_recorded_once_as_completed_with_the_whole_answer():
     async def scenario():
         completion, submitted = completion_of(instant_answer())
-        pump = start_pump(completion)
-        first = await pump.next()
-        frames = [frame async for frame in sse_stream(completion, pump, first)]
+        pump, first = await reply_start(completion)
+        frames = [frame async for frame in reply_frames(completion, pump, first, chunks())]
         return frames, submitted
 
     frames, submitted = asyncio.run(scenario())
