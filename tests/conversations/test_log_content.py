@@ -59,7 +59,7 @@ def test_a_confirmed_transfer_with_nan_and_infinity_in_tool_arguments_leaves_its
     assert "answer: NUL characters replaced" in replaced and "answer: lone surrogates replaced" in replaced
 
 
-def test_a_lone_surrogate_in_the_callers_words_is_stored_replaced(live_server_url, trusted_key, demo_bank):
+def test_a_lone_surrogate_in_the_callers_words_leaves_one_row_with_it_replaced(live_server_url, trusted_key, demo_bank):
     body = {
         "messages": [{"role": "user", "content": "what are your loan options \ud83d"}],
         "call": {"id": "call-surrogate"},
@@ -76,6 +76,6 @@ def test_a_lone_surrogate_in_the_callers_words_is_stored_replaced(live_server_ur
     assert response.status_code == 200, response.text
     (turn,) = logged_turns("call-surrogate", 1)
     question = turn.messages.get(role="user")
+    # Cleaned as the request was read (before it reached the model), logged as cleaned.
     assert question.content == f"what are your loan options {REPLACEMENT}"
-    assert "message 1: lone surrogates replaced by U+FFFD" in turn.replaced
     assert turn.status == Turn.Status.COMPLETED
