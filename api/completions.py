@@ -30,6 +30,7 @@ from api.serializers import ChatCompletionRequestSerializer
 from conversations.recording import TurnFacts, TurnRecorder
 from conversations.writer import turn_log_submit
 from fintalk import errors
+from fintalk.tracing import trace_context_current, trace_id_current
 
 
 def known_models(provider: LLMProvider) -> list[str]:
@@ -136,6 +137,8 @@ def start_completion(
         external_id=conversation_key.partition(":")[2],
         caller_phone=caller.phone or "",
         caller_asserted=caller.asserted,
+        trace_id=trace_id_current(),
+        trace_context=trace_context_current(),
     )
     turn = Turn(
         messages=[to_chat_message(m) for m in request.messages],

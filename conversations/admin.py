@@ -73,9 +73,10 @@ class ConversationAdmin(ReadOnlyAdmin):
         ("customer", admin.RelatedOnlyFieldListFilter),
         ("started_at", admin.DateFieldListFilter),
     )
-    search_fields = ("external_id", "turns__completion_id")
+    search_fields = ("external_id", "turns__completion_id", "=turns__trace_id")
     search_help_text = (
-        "A call or conversation id, a phone number (any format), a reference number (FT-…), or a completion id."
+        "A call or conversation id, a phone number (any format), a reference number (FT-…), "
+        "a completion id or a trace id."
     )
     date_hierarchy = "started_at"
     list_select_related = ("customer", "api_key")
@@ -143,7 +144,7 @@ def _turn_html(turn: Turn) -> SafeString:
     )
     header = format_html(
         "<strong>Turn {}</strong> · {} · {} · <strong>{}</strong>{} · answered by {} · "
-        "first token {} · duration {} · {} · ${}",
+        "first token {} · duration {} · {} · ${}{}",
         turn.position,
         turn.started_at.strftime("%Y-%m-%d %H:%M:%S"),
         turn.get_channel_display(),
@@ -154,6 +155,7 @@ def _turn_html(turn: Turn) -> SafeString:
         _ms(turn.duration_ms),
         usage,
         f"{turn.estimated_cost:.6f}",
+        f" · trace {turn.trace_id}" if turn.trace_id else "",
     )
     notes = []
     for failure in turn.provider_failures:

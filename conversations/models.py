@@ -107,6 +107,9 @@ class Turn(models.Model):
     conversation = models.ForeignKey(Conversation, related_name="turns", on_delete=models.CASCADE)
     position = models.PositiveIntegerField(default=1, help_text="1 for the conversation's first turn.")
     completion_id = models.CharField(max_length=64, db_index=True)
+    trace_id = models.CharField(
+        max_length=32, blank=True, db_index=True, help_text="The request's OpenTelemetry trace, when tracing is on."
+    )
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.API)
     caller_phone = models.CharField(max_length=20, blank=True)
     caller_asserted = models.BooleanField(

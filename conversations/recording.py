@@ -59,6 +59,8 @@ class TurnFacts:
     external_id: str = ""
     caller_phone: str = ""
     caller_asserted: bool = False
+    trace_id: str = ""  # the request's OpenTelemetry trace, when tracing is on
+    trace_context: object | None = None  # where the log's own writes join that trace
 
 
 @dataclass

@@ -26,6 +26,7 @@ from bank.models import Customer
 from conversations.models import Conversation, Message, Status, ToolCall, Turn
 from conversations.recording import TurnRecord
 from fintalk.masking import mask_card_numbers, mask_card_numbers_in
+from fintalk.tracing import trace_context_attached
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +142,7 @@ def _turn_write(record: TurnRecord) -> Turn:
         conversation=conversation,
         position=position,
         completion_id=stored.text(facts.completion_id, "completion id", limit=64),
+        trace_id=facts.trace_id,
         channel=facts.channel,
         caller_phone=stored.text(facts.caller_phone, "caller phone", limit=20),
         caller_asserted=facts.caller_asserted,
@@ -257,22 +259,23 @@ def _reduced_write(record: TurnRecord, failure: Exception) -> Turn:
 _RECORD_ERRORS = (DataError, IntegrityError, ValueError, TypeError, UnicodeError)
 
 
-def _store(record: TurnRecord) -> Turn:
-    """One turn, whole or else reduced, inside the caller's transaction."""
-    try:
-        with transaction.atomic():
-            return _turn_write(record)
-    except _RECORD_ERRORS as failure:
-        logger.exception("Turn %s stored without its transcript", record.facts.completion_id)
-        with transaction.atomic():
-            return _reduced_write(record, failure)
-
-
-def _keys_used(records: list[TurnRecord]) -> None:
-    used = {record.facts.api_key_id for record in records} - {None}
-    if used:
-        # By name, not by import: conversations/ records, it does not depend on api/.
-        apps.get_model("api", "ApiKey").objects.filter(pk__in=used).update(last_used_at=timezone.now())
+def _store(record: TurnRecord, *, keys_used: set[int]) -> Turn:
+    """One turn, whole or else reduced, inside the caller's transaction; its writes join
+    the request's trace. Its API key is marked used unless ``keys_used`` has it already."""
+    with trace_context_attached(record.facts.trace_context):
+        try:
+            with transaction.atomic():
+                turn = _turn_write(record)
+        except _RECORD_ERRORS as failure:
+            logger.exception("Turn %s stored without its transcript", record.facts.completion_id)
+            with transaction.atomic():
+                turn = _reduced_write(record, failure)
+        key = record.facts.api_key_id
+        if key is not None and key not in keys_used:
+            keys_used.add(key)
+            # By name, not by import: conversations/ records, it does not depend on api/.
+            apps.get_model("api", "ApiKey").objects.filter(pk=key).update(last_used_at=timezone.now())
+        return turn
 
 
 def _alone(record: TurnRecord) -> Turn:
@@ -280,9 +283,7 @@ def _alone(record: TurnRecord) -> Turn:
     gone meanwhile (a reference SQLite checks only when the transaction commits)."""
     try:
         with transaction.atomic():
-            turn = _store(record)
-            _keys_used([record])
-            return turn
+            return _store(record, keys_used=set())
     except (DataError, IntegrityError) as failure:
         logger.exception("Turn %s stored without its API key and customer", record.facts.completion_id)
         detached = replace(record, facts=replace(record.facts, api_key_id=None), customer_id=None)
@@ -299,9 +300,8 @@ def turn_logs_write(*, records: list[TurnRecord]) -> list[Turn]:
     """
     try:
         with transaction.atomic():
-            turns = [_store(record) for record in records]
-            _keys_used(records)
-            return turns
+            keys_used: set[int] = set()
+            return [_store(record, keys_used=keys_used) for record in records]
     except (DataError, IntegrityError):
         return [_alone(record) for record in records]
 

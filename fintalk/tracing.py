@@ -19,7 +19,8 @@ kept on the conversation log, so a trace leads to the admin and back.
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db.backends.signals import connection_created
@@ -121,6 +122,31 @@ def trace_id_current() -> str:
 
     context = trace.get_current_span().get_span_context()
     return format(context.trace_id, "032x") if context.is_valid else ""
+
+
+def trace_context_current() -> object | None:
+    """The current OpenTelemetry context, to continue this trace on another thread (the
+    conversation-log writer), or None when tracing is off."""
+    if _state["provider"] is None:
+        return None
+    from opentelemetry import context
+
+    return context.get_current()
+
+
+@contextmanager
+def trace_context_attached(context_: object | None) -> Iterator[None]:
+    """Run the block in ``context_`` (from ``trace_context_current``; None: as it is)."""
+    if context_ is None:
+        yield
+        return
+    from opentelemetry import context
+
+    token = context.attach(context_)
+    try:
+        yield
+    finally:
+        context.detach(token)
 
 
 def _trace_writes_of(sender=None, connection=None, **kwargs) -> None:

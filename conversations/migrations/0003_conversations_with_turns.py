@@ -179,6 +179,16 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="turn",
+            name="trace_id",
+            field=models.CharField(
+                blank=True,
+                db_index=True,
+                help_text="The request's OpenTelemetry trace, when tracing is on.",
+                max_length=32,
+            ),
+        ),
+        migrations.AddField(
+            model_name="turn",
             name="generated_chars",
             field=models.PositiveIntegerField(
                 default=0,

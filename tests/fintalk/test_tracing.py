@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from agents.tracing import TOOL_OUTCOME, TTFT, llama_index_instrument, llama_index_uninstrument
+from conversations.writer import turn_logs_flush
 from fintalk import tracing
 from fintalk.observability import JsonFormatter, RequestIdFilter
 from tests.chat import answer_text
@@ -66,6 +67,7 @@ def test_one_request_is_one_trace_with_every_part(spans, trusted_key, demo_bank)
     response = _chat("please freeze my card", trusted_key)
     assert response.status_code == 200
     assert "Say yes to confirm" in answer_text(response)
+    assert turn_logs_flush()  # the conversation log's writes happen on its own thread
 
     finished = spans.get_finished_spans()
     assert len({span.context.trace_id for span in finished}) == 1
@@ -229,6 +231,7 @@ def test_a_real_server_exports_one_trace_per_request_over_otlp_http(receiver, tr
         assert "Say yes to confirm" in answer_text(response)
 
         root = receiver.wait_for("POST /api/chat/completions")
+        receiver.wait_for("INSERT conversations_turn")  # written after the reply, off its path
         trace = [span for span in receiver.spans if span.trace_id == root.trace_id]
         logged = server.log_path.read_text()
     finally:

@@ -218,6 +218,7 @@ def test_a_request_is_one_trace_continuing_the_callers(
     )
     replies.until_done()
     root = receiver.wait_for("mqtt request")  # it ends last: the spans under it came before
+    receiver.wait_for("INSERT conversations_turn")  # but for the log's, written after the reply
 
     assert root.trace_id.hex() == caller_trace
     in_trace = {span.name for span in receiver.spans if span.trace_id == root.trace_id}
