@@ -11,19 +11,7 @@ from django.utils.safestring import SafeString
 
 from bank.phones import phone_normalize
 from conversations.models import Conversation, Message, ToolCall, Turn
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Logs are evidence: staff read them, nobody edits them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from fintalk.admin import ReadOnlyModelAdmin
 
 
 def masked_phone(phone: str) -> str:
@@ -53,7 +41,7 @@ class AnyTurnStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(ReadOnlyAdmin):
+class ConversationAdmin(ReadOnlyModelAdmin):
     list_display = (
         "started_at",
         "last_activity_at",
