@@ -9,7 +9,7 @@ from django.db.models import Prefetch, Q
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from bank.phones import phone_normalize
+from agents.language.phones import phone_normalize
 from conversations.models import Conversation, Message, ToolCall, Turn
 from fintalk.admin import ReadOnlyModelAdmin
 

@@ -2,7 +2,7 @@
 
 A conversation is named by the client — Vapi's call id, ``X-Conversation-Id``, the
 session endpoints' ``session_id`` or OpenAI's ``user`` — always within one API key
-(``key``, as ``api.identity`` spells it: ``call:…``, ``id:…``, ``user:…``, ``phone:…``).
+(``key``, as ``agents.caller`` spells it: ``call:…``, ``id:…``, ``user:…``, ``phone:…``).
 A request that names none is a conversation of one turn. The conversation's columns are
 kept up to date from its turns when each turn is written (``conversations.services``).
 """

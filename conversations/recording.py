@@ -39,7 +39,7 @@ CANCELLED_NOTE = "The client went away before the answer was complete."
 class TurnFacts:
     """What the request said, known before answering.
 
-    ``conversation_key`` names the conversation within the API key (``api.identity``'s
+    ``conversation_key`` names the conversation within the API key (``agents.caller``'s
     ``call:…``/``id:…``/``user:…``/``phone:…``; empty: a conversation of this turn
     alone); ``external_id`` is the id as the client sent it. ``messages`` are the
     request's (role, text) pairs. ``started`` is the ``time.perf_counter()`` at which the
