@@ -18,7 +18,7 @@ from agents.language.money import (
     parse_term_months,
 )
 from agents.language.phones import find_phone_number, phone_normalize
-from agents.language.spoken import words_to_digits
+from agents.language.number_words import words_to_digits
 from agents.language.text import mentions, normalize, words
 
 __all__ = [

@@ -3,7 +3,7 @@
 import re
 import unicodedata
 
-from agents.language.spoken import digits
+from agents.language.number_words import digits
 from agents.language.text import normalize
 
 CURRENCY_WORD = r"dollars?|bucks|usd|euros?|eur|pounds?|gbp|quid"

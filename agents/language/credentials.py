@@ -7,7 +7,7 @@ from datetime import date
 
 from agents.language.cards import card_ending_match
 from agents.language.dates import _DAY_MONTH, _ISO_DATE, _MONTH_DAY, _SLASH_DATE, _date_text
-from agents.language.spoken import MONTHS
+from agents.language.number_words import MONTHS
 from agents.language.text import normalize
 
 _PHONE_LIKE = re.compile(r"\+?\d(?:[ ().-]{0,2}\d){9,}")

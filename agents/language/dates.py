@@ -5,7 +5,7 @@ import re
 from datetime import date, timedelta
 from functools import lru_cache
 
-from agents.language.spoken import MONTHS, digits
+from agents.language.number_words import MONTHS, digits
 from agents.language.text import is_typo_of, normalize
 
 _WEEKDAYS = {calendar.day_name[n].lower(): n for n in range(7)} | {"tues": 1, "weds": 2, "thurs": 3}

@@ -4,7 +4,7 @@ import re
 from decimal import Decimal
 
 from agents.language.cards import CURRENCY_WORD, card_ending_match, card_text
-from agents.language.spoken import MONTHS, digits
+from agents.language.number_words import MONTHS, digits
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
 _SIGNED_AMOUNT = re.compile(rf"(?:[$£€]|\b(?:usd|eur|gbp)\b) ?({_NUMBER})(?: ?(k|grand)\b)?")

@@ -12,7 +12,7 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
 
 from agents.language.cards import CURRENCY_WORD
-from agents.language.spoken import digits
+from agents.language.number_words import digits
 
 _POSSIBLE = phonenumbers.Leniency.POSSIBLE
 _WHOLE_NUMBER = phonenumbers.ValidationResult.IS_POSSIBLE  # not IS_POSSIBLE_LOCAL_ONLY
