@@ -5,16 +5,18 @@ import re
 import httpx
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 
 STAFF_PASSWORD = "a-long-staff-password-1"
 
 
 @pytest.fixture
 def staff_user(transactional_db):
-    """An active staff member (not a superuser), committed so server processes see it."""
-    return get_user_model().objects.create_user(
-        username="teller", password=STAFF_PASSWORD, is_staff=True
-    )
+    """An active staff member (not a superuser) who may read the conversation logs,
+    committed so server processes see it."""
+    user = get_user_model().objects.create_user(username="teller", password=STAFF_PASSWORD, is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_conversation"))
+    return user
 
 
 def admin_login(base_url: str, *, username: str, password: str) -> httpx.Client:

@@ -1,5 +1,6 @@
 """The chat page in a real browser (Debian's chromium) against a real server: log in, ask
-two questions, watch the answers stream in and the bank's tools show while they run.
+two questions, watch the answers stream in and the bank's tools show while they run; then
+find that conversation in the admin by its id and read both turns in one transcript.
 
 Screenshots go to ``FINTALK_SCREENSHOTS_DIR`` when set (``make screenshots`` writes the
 ones in docs/), otherwise to the test's temporary directory.
@@ -109,3 +110,32 @@ def test_staff_chat_in_the_browser_streams_answers_and_shows_tools(
     browser.find_element(By.ID, "new-conversation").click()
     assert browser.find_element(By.ID, "conversation-id").text != conversation_id
     assert log.find_elements(By.CSS_SELECTOR, ".turn") == []
+
+    transcript = admin_transcript(browser, slow_server_url, conversation_id)
+    browser.save_screenshot(str(screenshots / "admin-conversation.png"))
+
+    assert "Turn 1" in transcript and "Turn 2" in transcript
+    first, second = transcript.index("What loan options are available?"), transcript.index("What's my credit card balance?")
+    assert first < transcript.index("Personal Loan") < second < transcript.index("4567")
+    assert "list_loan_products" in transcript and "get_credit_card_summary" in transcript
+
+
+def admin_transcript(browser, url: str, conversation_id: str) -> str:
+    """Search the admin's conversation list for the id the chat page showed, open the one
+    conversation found and return its transcript's text. Turn logs are written off the
+    request path, so the search is repeated until the conversation is there."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def search(b):
+        b.get(f"{url}/admin/conversations/conversation/")
+        b.find_element(By.ID, "searchbar").send_keys(conversation_id)
+        b.find_element(By.CSS_SELECTOR, "#changelist-search input[type=submit]").click()
+        WebDriverWait(b, 30).until(lambda b: "q=" in b.current_url)
+        return b.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
+
+    rows = WebDriverWait(browser, 60, poll_frequency=0.5).until(search)
+    assert len(rows) == 1
+    rows[0].find_element(By.CSS_SELECTOR, "th a, td a").click()
+    WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".field-transcript"))
+    return browser.find_element(By.CSS_SELECTOR, ".field-transcript").text
