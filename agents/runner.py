@@ -213,5 +213,8 @@ async def run_agent(turn: Turn, llm: FunctionCallingLLM) -> AsyncIterator[TurnEv
     finally:
         if not handler.is_done():
             await handler.cancel_run(timeout=1.0)
-        if speculate is not None:
-            await llm.discard_speculation()
+        end_turn = getattr(llm, "end_turn", None)
+        if end_turn is not None:
+            # A cancelled workflow may leave a model stream suspended mid-read: close it, so
+            # that the upstream stops generating even when cancellation was slow.
+            await end_turn()

@@ -57,6 +57,7 @@ class OpenAICompatibleLLM(FintalkLLM):
     _http: OpenAIHTTP = PrivateAttr()
     _state: UpstreamState = PrivateAttr()
     _speculation: tuple[bytes, asyncio.Task] | None = PrivateAttr(default=None)
+    _responses: list[aiohttp.ClientResponse] = PrivateAttr(default_factory=list)
 
     def __init__(self, *, http: OpenAIHTTP, state: UpstreamState, **data: Any) -> None:
         super().__init__(**data)
@@ -107,15 +108,22 @@ class OpenAICompatibleLLM(FintalkLLM):
     def speculate_with_tools(self, tools: Sequence[Any], **kwargs: Any) -> None:
         """Send now the request ``astream_chat_with_tools(tools, **kwargs)`` would send.
 
-        Call it from the running loop; ``discard_speculation`` (always, when the turn ends)
-        cancels it if the agent did not take it.
+        Call it from the running loop; ``end_turn`` (always, when the turn ends) cancels it
+        if the agent did not take it.
         """
         prepared = self._prepare_chat_with_tools_compat(tools, **kwargs)
         body = self._body(prepared["messages"], prepared)
         self._speculation = (body, asyncio.ensure_future(self._http.post(CHAT_PATH, body)))
 
-    async def discard_speculation(self) -> bool:
-        """Cancel a speculative request nobody took; True if there was one."""
+    async def end_turn(self) -> bool:
+        """The turn is over: cancel a speculative request nobody took, and close every
+        upstream response of this turn still open (a stream whose reader was cancelled while
+        suspended between chunks is otherwise closed only when garbage collection finds it,
+        and the upstream goes on generating). Closing a response already read to its end is a
+        no-op: its connection is back in the pool. True if there was a speculation."""
+        responses, self._responses = self._responses, []
+        for response in responses:
+            response.close()
         speculation, self._speculation = self._speculation, None
         if speculation is None:
             return False
@@ -133,6 +141,7 @@ class OpenAICompatibleLLM(FintalkLLM):
 
     async def _astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
         response = await self._open(messages, kwargs)
+        self._responses.append(response)
         if self.stream_upstream:
             return _streamed(response)
         return _whole(response)
