@@ -9,7 +9,7 @@ from conversations.models import Turn
 from tests.agents.providers.conftest import UPSTREAM_KEY
 from tests.agents.providers.fake_openai import MODEL, Reply, Respond, Status
 from tests.agents.providers.test_openai_llm import delta, raw_upstream, sse  # noqa: F401 - a fixture
-from tests.chat import logged_turn
+from tests.chat import logged_turn, logged_turns
 from tests.conftest import ServerProcess
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,11 +41,14 @@ def fintalk_on():
         server.stop()
 
 
-def _post(server: ServerProcess, key: str, stream: bool) -> httpx.Response:
+def _post(server: ServerProcess, key: str, stream: bool, conversation_id: str | None = None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {key}"}
+    if conversation_id is not None:
+        headers["X-Conversation-Id"] = conversation_id
     return httpx.post(
         f"{server.url}/v1/chat/completions",
         json={"messages": BALANCE, "stream": stream},
-        headers={"Authorization": f"Bearer {key}"},
+        headers=headers,
         timeout=30,
     )
 
@@ -80,11 +83,12 @@ def test_tool_arguments_cut_mid_json_never_run_the_tool(raw_upstream, fintalk_on
     cut = {"index": 0, "id": "c1", "type": "function", "function": {"name": "list_loan_products", "arguments": '{"pro'}}
     server = fintalk_on(raw_upstream(sse(delta(calls=[cut]), delta(finish="tool_calls"))).url)
 
-    response = _post(server, trusted_key, stream=False)
+    response = _post(server, trusted_key, stream=False, conversation_id="cut-tool-arguments")
 
     assert response.status_code == 502, response.text
-    conversation = Turn.objects.order_by("-started_at").first()
-    assert conversation is None or conversation.tool_calls.count() == 0
+    [turn] = logged_turns("cut-tool-arguments", 1)  # a 502 names no completion id to wait on
+    assert turn.status == Turn.Status.ERROR
+    assert turn.tool_calls.count() == 0
 
 
 def test_an_upstream_refusing_stream_options_is_asked_again_without_them_and_health_says_so(
