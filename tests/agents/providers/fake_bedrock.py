@@ -220,6 +220,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class FakeBedrock(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: 32 callers connecting at once on a busy
+    # machine overflowed it and got connection resets before the server could accept them.
+    request_queue_size = 128
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
