@@ -346,6 +346,13 @@ def uvicorn_config(app: FakeUpstream, host: str, port: int):
 @contextlib.contextmanager
 def serve_in_thread(behaviour: Behaviour | None = None, host: str = "127.0.0.1") -> Iterator[str]:
     """Serve a fake upstream on a free port in a background thread; yields its ``/v1`` URL."""
+    yield from serve_asgi_in_thread(FakeUpstream(behaviour), host)
+
+
+def serve_asgi_in_thread(app, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve any ASGI ``app`` with uvicorn on a free port in a background thread; yields its
+    ``/v1`` URL and stops the server when resumed. Raises ``RuntimeError`` if it does not start
+    within 10 s."""
     import socket
 
     import uvicorn
@@ -353,7 +360,9 @@ def serve_in_thread(behaviour: Behaviour | None = None, host: str = "127.0.0.1")
     sock = socket.socket()
     sock.bind((host, 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn_config(FakeUpstream(behaviour), host, port))
+    config = uvicorn_config(app, host, port)
+    config.lifespan = "auto"  # an app of a test's may not speak ASGI's lifespan
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

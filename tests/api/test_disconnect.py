@@ -2,14 +2,12 @@
 
 import asyncio
 import json
-import socket
-import threading
 import time
 
 import httpx
 import pytest
-import uvicorn
 
+from bench.fake_upstream import serve_asgi_in_thread
 from conversations.models import Turn
 from tests.chat import logged_turn
 from tests.conftest import ServerProcess
@@ -59,16 +57,8 @@ class SlowUpstream:
 @pytest.fixture
 def slow_upstream():
     app = SlowUpstream()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)  # polling for start-up
-    yield app, f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
-    server.should_exit = True
-    thread.join(timeout=10)
+    for url in serve_asgi_in_thread(app):
+        yield app, url
 
 
 def test_hanging_up_stops_reading_the_upstream(slow_upstream, trusted_key):

@@ -16,7 +16,7 @@ from llama_index.core.tools import FunctionTool
 from agents.events import ToolStarted
 from agents.providers import GenerationParams
 from agents.providers.openai_llm import OpenAICompatibleLLM
-from bench.fake_upstream import Behaviour, serve_in_thread
+from bench.fake_upstream import Behaviour, serve_asgi_in_thread, serve_in_thread
 from fintalk import errors
 from tests.agents.providers.conftest import answer, openai_provider
 
@@ -264,19 +264,9 @@ class HoldingUpstream:
 
 @pytest.fixture
 def holding_upstream():
-    import uvicorn
-
     app = HoldingUpstream()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)  # polling for start-up
-    yield app, f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
-    server.should_exit = True
-    thread.join(timeout=10)
+    for url in serve_asgi_in_thread(app):
+        yield app, url
 
 
 def test_hanging_up_while_the_speculative_call_waits_closes_it_upstream(holding_upstream, trusted_key):
