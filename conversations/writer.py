@@ -91,15 +91,38 @@ class TurnLogWriter:
             return self._done.wait_for(lambda: self._written >= target, timeout)
 
     def stop(self, timeout: float = 30.0) -> bool:
-        """Write everything queued, then end the thread; False if that took over ``timeout``."""
+        """Write everything queued, then end the thread; False if that took over ``timeout``.
+
+        A record submitted while the thread was ending (a response finishing as the server
+        shuts down) is written here, on the calling thread, so it is not left in the queue
+        of a thread that has gone.
+        """
         with self._lock:
             thread = self._thread
             self._stopping = True
-        if thread is None or not thread.is_alive():
-            return self.backlog == 0
-        self._queue.put(_STOP)
-        thread.join(timeout)
-        return not thread.is_alive()
+        if thread is not None and thread.is_alive():
+            self._queue.put(_STOP)
+            thread.join(timeout)
+            if thread.is_alive():
+                return False
+        late = self._drain()
+        if late:
+            try:
+                self._store(late)
+            finally:
+                connection.close()
+        return self.backlog == 0
+
+    def _drain(self) -> list[TurnRecord]:
+        """The records still queued, taken without waiting (stop and flush markers dropped)."""
+        records = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return records
+            if item is not _STOP and item is not _FLUSH:
+                records.append(item)
 
     def _run(self) -> None:
         try:
@@ -119,6 +142,7 @@ class TurnLogWriter:
         deadline = time.monotonic() + self._linger
         while True:
             if item is _STOP:
+                batch.extend(self._drain())  # submitted after the stop was asked for
                 return True
             if item is _FLUSH:
                 return False

@@ -10,6 +10,7 @@ expectations cannot be checked and the report says so.
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
@@ -63,14 +64,24 @@ class Observation:
 class Observer:
     """Reads the server-side facts of a conversation's turns.
 
-    ``log_timeout`` bounds the wait for a turn's conversation log (it is written just
-    after the answer). When ``probe`` is set and the first log is never found, the
-    database is not the server's: tools and actions are reported as unchecked.
+    ``log_timeout`` bounds the wait for a turn's conversation log (the server's
+    background writer stores it just after the answer). When ``probe`` is set and the
+    first log is never found, the database is not the server's: tools and actions are
+    reported as unchecked. ``logs_written``, when given, is awaited before a log is read:
+    in-process it waits for this process's writer (``conversations.writer``), so a busy
+    machine cannot make a turn's log look missing.
     """
 
-    def __init__(self, *, log_timeout: float = 10.0, probe: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        log_timeout: float = 10.0,
+        probe: bool = False,
+        logs_written: Callable[[], Awaitable[object]] | None = None,
+    ) -> None:
         self.log_timeout = log_timeout
         self.available: bool | None = None if probe else True
+        self._logs_written = logs_written
 
     async def actions(self, conversation_key: str | None) -> dict[int, str]:
         """Status of every action of the conversation, by id."""
@@ -81,6 +92,8 @@ class Observer:
     async def tools(self, completion_id: str) -> list[ToolUse] | None:
         if self.available is False or not completion_id:
             return None
+        if self._logs_written is not None:
+            await self._logs_written()
         timeout = self.log_timeout if self.available else min(self.log_timeout, 5.0)
         found = await _logged_tools(completion_id, timeout=timeout)
         if self.available is None:

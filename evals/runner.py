@@ -59,7 +59,9 @@ async def conversation_run(conversation: ScriptedConversation, target: Target) -
         for turn in conversation.turns:
             reply = await session.say(turn.user)
             tools = await target.observer.tools(reply.completion_id)
-            after = await target.observer.actions(session.key) if tools is not None else actions
+            # Actions are the bank's own rows, written during the turn: read them even when
+            # the turn's log was not found, or this turn's action would look new next turn.
+            after = await target.observer.actions(session.key)
             observed = Observation(tools=tools, actions_before=actions, actions_after=after)
             checked = turn_check(turn, reply, observed, budgets=target.budgets)
             result.turns.append(checked)

@@ -13,6 +13,7 @@ from agents.providers import provider_configured, provider_fallbacks
 from api.keys import api_key_create
 from bank.models import CallerSession, VerificationLock
 from bank.services import demo_bank_seed
+from conversations.writer import turn_logs_flush
 from evals.client import HttpTransport, InProcessTransport
 from evals.observe import Observer
 from evals.runner import Target
@@ -36,7 +37,7 @@ def in_process_target(*, budgets: bool = True) -> Target:
     _, key = api_key_create(name="eval_conversations", trusted_channel=True)
     return Target(
         transport=lambda: InProcessTransport(key=key),
-        observer=Observer(),
+        observer=Observer(logs_written=sync_to_async(turn_logs_flush, thread_sensitive=False)),
         reset=sync_to_async(demo_bank_fresh),
         budgets=budgets,
     )

@@ -18,6 +18,7 @@ from django.db import connection
 
 from api.keys import api_key_create
 from bank.services import demo_bank_seed, demo_customers_describe
+from conversations.writer import turn_logs_flush
 from tests.agents.providers.fake_openai import MODEL, FakeOpenAIServer, Reply
 from tests.scripted import QUIET, UPSTREAM_KEY, ScriptedModel
 
@@ -107,10 +108,12 @@ class ServerProcess:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item, nextitem):
-    # Before the test's database is emptied: the servers' background writers store the
-    # turns of this test now, not into the next test's database.
+    # Before the test's database is emptied: the background writers (the servers' and
+    # this process's own) store the turns of this test now, not into the next test's
+    # database or after the tables are gone.
     for server in list(ServerProcess.running):
         server.logs_written()
+    turn_logs_flush()
     return (yield)
 
 

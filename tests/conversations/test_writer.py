@@ -71,6 +71,48 @@ def test_stopping_writes_what_is_still_queued():
     assert [record for batch in storage.batches for record in batch] == records
 
 
+def test_a_turn_submitted_while_the_writer_is_stopping_is_written():
+    # A response can finish while the server shuts down: its record arrives after the
+    # stop was asked for, behind the stop marker, while the thread still writes.
+    storage = Storage()
+    writing = threading.Event()
+    release = threading.Event()
+
+    def slow_write(records: list) -> None:
+        writing.set()
+        assert release.wait(30)
+        storage.write(records)
+
+    writer = TurnLogWriter(slow_write, linger=0.0)
+    first, late = turn_record(), turn_record()
+    writer.submit(first)
+    assert writing.wait(30)
+    stopping = threading.Thread(target=writer.stop)
+    stopping.start()
+    while writer._queue.empty():  # the stop marker is queued
+        threading.Event().wait(0.001)
+    writer.submit(late)
+    release.set()
+    stopping.join(30)
+
+    assert [record for batch in storage.batches for record in batch] == [first, late]
+    assert writer.backlog == 0
+
+
+def test_a_turn_submitted_after_the_writer_stopped_is_written_by_the_next_stop():
+    # The interpreter's exit stops the writer again after the server's lifespan did.
+    storage = Storage()
+    writer = TurnLogWriter(storage.write, linger=600.0)
+    writer.submit(first := turn_record())
+    assert writer.stop(timeout=30)
+
+    writer.submit(late := turn_record())
+    assert writer.stop(timeout=30)
+
+    assert [record for batch in storage.batches for record in batch] == [first, late]
+    assert writer.backlog == 0
+
+
 @pytest.mark.django_db(transaction=True)
 def test_sigterm_writes_the_turns_the_writer_was_still_holding(trusted_key):
     # The writer holds turns for up to ten minutes: only the graceful stop can write them.
@@ -90,9 +132,10 @@ def test_sigterm_writes_the_turns_the_writer_was_still_holding(trusted_key):
         held = Turn.objects.filter(completion_id__in=ids).count()
         server.process.send_signal(signal.SIGTERM)
         exit_code = server.process.wait(timeout=60)
+        log = server.log_path.read_text()
     finally:
         server.stop()
 
     assert held == 0
-    assert exit_code == 0
-    assert Turn.objects.filter(completion_id__in=ids).count() == 3
+    assert exit_code == 0, log
+    assert Turn.objects.filter(completion_id__in=ids).count() == 3, log

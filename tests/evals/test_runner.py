@@ -2,9 +2,13 @@
 differed; tools and actions are read from what the server did."""
 
 import asyncio
+import dataclasses
+from unittest import mock
 
 import pytest
+from asgiref.sync import sync_to_async
 
+from conversations.writer import turn_logs_flush
 from evals.observe import Observation
 from evals.runner import conversations_run
 from evals.suites import Suite, conversations_expand
@@ -74,6 +78,37 @@ def test_an_action_done_in_a_turn_not_scripted_as_the_confirmation_is_unconfirme
 
     assert result.turns[1].unconfirmed_actions == 1
     assert "1 action(s) executed without the caller confirming in a later turn" in result.failure()
+
+
+def test_a_turn_whose_log_is_late_still_counts_the_action_it_created(in_process):
+    # CI: on a loaded machine the first turn's log was not found in time; its pending
+    # action was then left out of the snapshot, and the confirming turn looked like an
+    # action asked for and done at once.
+    from evals import observe
+
+    read_log = observe._tools_of
+    late = {"first": True}
+
+    def first_log_late(completion_id):
+        if late.pop("first", False):
+            return None
+        return read_log(completion_id)
+
+    written = sync_to_async(turn_logs_flush, thread_sensitive=False)
+    target = dataclasses.replace(in_process, observer=observe.Observer(log_timeout=0.0, logs_written=written))
+    with mock.patch("evals.observe._tools_of", side_effect=first_log_late):
+        result = play(
+            _conversation(
+                {"user": "freeze my card", "expect": {"tools": [{"name": "freeze_card"}], "action": "pending"}},
+                {"user": "yes", "expect": {"tools": [{"name": "confirm_pending_action"}], "action": "executed"}},
+            ),
+            target,
+        )
+
+    assert result.turns[0].unchecked == ["tools", "action"]
+    assert result.turns[1].unchecked == []
+    assert result.turns[1].unconfirmed_actions == 0
+    assert result.passed, result.failure()
 
 
 def test_an_action_asked_for_and_done_in_one_turn_is_unconfirmed():
