@@ -21,7 +21,7 @@ from agents.caller import CallerContext
 from agents.client_tools import ClientTool, client_call_arguments, client_call_question
 from agents.events import ClientToolCall, Finished, TextDelta, ToolFinished, ToolStarted, TurnEvent
 from agents.prompts import CLIENT_CONTEXT_HEADER, OPENING_REQUEST, system_prompt
-from agents.providers.overrides import ChatMemory, StepsFoundOnce
+from agents.providers.overrides import ChatMemory, StepsFoundOnce, Unobserved
 from agents.providers.thinking import ThinkingFilter
 from agents.providers.usage import reported_usage
 from agents.tools import tools_for
@@ -31,8 +31,8 @@ from fintalk.masking import CardNumberStreamFilter, mask_card_numbers, mask_card
 logger = logging.getLogger(__name__)
 
 
-class BankAgent(StepsFoundOnce, FunctionAgent):
-    """The bank's FunctionAgent (``agents.providers.overrides.StepsFoundOnce``)."""
+class BankAgent(Unobserved, StepsFoundOnce, FunctionAgent):
+    """The bank's FunctionAgent (``agents.providers.overrides``: ``Unobserved``, ``StepsFoundOnce``)."""
 
 
 @dataclass
@@ -119,36 +119,6 @@ async def run_agent(turn: Turn, llm: FunctionCallingLLM) -> AsyncIterator[TurnEv
     else:
         user_msg, history = _agent_inputs(turn.messages)
     parallel = FunctionAgent.model_fields["allow_parallel_tool_calls"].default and turn.parallel_tool_calls
-    agent = BankAgent(
-        name="fintalk",
-        description="The bank's assistant.",
-        system_prompt=prompt,
-        tools=tools,
-        llm=llm,
-        streaming=True,
-        initial_tool_choice=forced,
-        allow_parallel_tool_calls=parallel,
-    )
-    memory = ChatMemory.from_defaults(
-        chat_history=history,
-        token_limit=llm.metadata.context_window,
-        tokenizer_fn=_estimated_tokens,
-    )
-    handler = agent.run(
-        user_msg=user_msg,
-        chat_history=history,
-        memory=memory,
-        max_iterations=settings.AGENT_MAX_ITERATIONS,
-    )
-    speculate = getattr(llm, "speculate_with_tools", None)
-    if speculate is not None and user_msg is not None:
-        # The agent's first model call, sent now, while the workflow starts (see the LLM).
-        speculate(
-            tools,
-            chat_history=[ChatMessage(role=MessageRole.SYSTEM, content=prompt), *history, user_msg],
-            allow_parallel_tool_calls=parallel,
-            **({"tool_choice": forced} if forced is not None else {}),
-        )
     client_tools = {tool.metadata.name: tool for tool in offered_client_tools}
     client_names = set(client_tools)
     started: dict[str, float] = {}
@@ -156,7 +126,42 @@ async def run_agent(turn: Turn, llm: FunctionCallingLLM) -> AsyncIterator[TurnEv
     cards = CardNumberStreamFilter()
     steps = StepJoiner()
     step_usage = None
+    speculate = getattr(llm, "speculate_with_tools", None)
+    handler = None
     try:
+        if speculate is not None and user_msg is not None:
+            # The agent's first model call, sent before the agent is built (see the LLM); two
+            # turns of the loop let it be written (aiohttp writes a body from a task of its
+            # own), so that building the agent overlaps the upstream's time to first token.
+            speculate(
+                tools,
+                chat_history=[ChatMessage(role=MessageRole.SYSTEM, content=prompt), *history, user_msg],
+                allow_parallel_tool_calls=parallel,
+                **({"tool_choice": forced} if forced is not None else {}),
+            )
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+        agent = BankAgent(
+            name="fintalk",
+            description="The bank's assistant.",
+            system_prompt=prompt,
+            tools=tools,
+            llm=llm,
+            streaming=True,
+            initial_tool_choice=forced,
+            allow_parallel_tool_calls=parallel,
+        )
+        memory = ChatMemory.from_defaults(
+            chat_history=history,
+            token_limit=llm.metadata.context_window,
+            tokenizer_fn=_estimated_tokens,
+        )
+        handler = agent.run(
+            user_msg=user_msg,
+            chat_history=history,
+            memory=memory,
+            max_iterations=settings.AGENT_MAX_ITERATIONS,
+        )
         async for event in handler.stream_events():
             if isinstance(event, AgentStream):
                 text = cards.feed(thinking.feed(event.delta)) if event.delta else ""
@@ -211,7 +216,7 @@ async def run_agent(turn: Turn, llm: FunctionCallingLLM) -> AsyncIterator[TurnEv
         await handler
         yield Finished("stop")
     finally:
-        if not handler.is_done():
+        if handler is not None and not handler.is_done():
             await handler.cancel_run(timeout=1.0)
         end_turn = getattr(llm, "end_turn", None)
         if end_turn is not None:

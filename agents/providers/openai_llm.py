@@ -15,7 +15,6 @@ one reply is read, so nothing is billed or run twice.
 """
 
 import asyncio
-import json
 from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
@@ -26,7 +25,7 @@ from llama_index.core.llms.callbacks import llm_chat_callback
 
 from agents.providers.llm_base import FintalkLLM
 from agents.providers.openai_http import OpenAIHTTP, UpstreamStatus, drain, lines
-from agents.providers.openai_wire import StreamReader, request_body, whole_reply
+from agents.providers.openai_wire import StreamReader, request_json, whole_reply
 from agents.providers.overrides import instrumentation_active
 
 CHAT_PATH = "/chat/completions"
@@ -69,7 +68,7 @@ class OpenAICompatibleLLM(FintalkLLM):
         return "OpenAICompatibleLLM"
 
     def _body(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any], *, usage: bool = True) -> bytes:
-        body = request_body(
+        return request_json(
             model=self.model,
             messages=messages,
             tools=kwargs.get("tools") or (),
@@ -80,7 +79,6 @@ class OpenAICompatibleLLM(FintalkLLM):
             include_usage=usage and not self._state.refuses_stream_options,
             options=self.options,
         )
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
     async def _open(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> aiohttp.ClientResponse:
         body = self._body(messages, kwargs)
@@ -111,7 +109,10 @@ class OpenAICompatibleLLM(FintalkLLM):
         Call it from the running loop; ``end_turn`` (always, when the turn ends) cancels it
         if the agent did not take it.
         """
-        prepared = self._prepare_chat_with_tools_compat(tools, **kwargs)
+        # What ``astream_chat_with_tools`` prepares (its ``_compat`` wrapper calls this very
+        # method, as this class takes ``tool_required``), without that wrapper's
+        # instrumentation span.
+        prepared = self._prepare_chat_with_tools(tools, **kwargs)
         body = self._body(prepared["messages"], prepared)
         self._speculation = (body, asyncio.ensure_future(self._http.post(CHAT_PATH, body)))
 

@@ -20,7 +20,7 @@ from llama_index.core.base.llms.types import (
 )
 
 from agents.providers.overrides import chat_response
-from agents.providers.tool_specs import openai_tool_spec
+from agents.providers.tool_specs import openai_tool_json, openai_tool_spec
 from fintalk import errors
 
 DONE = b"[DONE]"
@@ -94,6 +94,43 @@ def request_body(
         body["tool_choice"] = tool_choice(choice, tool_required)
         body["parallel_tool_calls"] = parallel_tool_calls
     return body
+
+
+def request_json(
+    *,
+    model: str,
+    messages: Sequence[ChatMessage],
+    tools: Sequence[Any],
+    choice: str | dict | None,
+    tool_required: bool,
+    parallel_tool_calls: bool,
+    stream: bool,
+    include_usage: bool,
+    options: dict[str, Any],
+) -> bytes:
+    """``request_body(...)`` as compact JSON (UTF-8), the same bytes as ``json.dumps`` of it
+    gives; each tool's JSON is made once (``agents.providers.tool_specs``)."""
+    body = request_body(
+        model=model,
+        messages=messages,
+        tools=(),
+        choice=choice,
+        tool_required=tool_required,
+        parallel_tool_calls=parallel_tool_calls,
+        stream=stream,
+        include_usage=include_usage,
+        options=options,
+    )
+    text = _compact(body)
+    if tools:
+        tail = _compact({"tool_choice": tool_choice(choice, tool_required), "parallel_tool_calls": parallel_tool_calls})
+        specs = ",".join([openai_tool_json(tool.metadata) for tool in tools])
+        text = f'{text[:-1]},"tools":[{specs}],{tail[1:]}'
+    return text.encode()
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _tool_call_blocks(calls: dict[int, dict]) -> list[ToolCallBlock]:

@@ -32,17 +32,31 @@ changes one of those things, so an upgrade cannot silently turn a saving into a 
   ``converse_with_retry`` returning botocore's ``EventStream`` under ``"stream"``, whose
   ``_raw_stream`` is a urllib3 response keeping its socket's ``shutdown`` as
   ``_sock_shutdown``.
-- ``StepsFoundOnce``: a workflow whose steps are found once per class.
-  ``Workflow._get_steps`` runs ``inspect.getmembers`` over the whole pydantic instance on
-  each dispatch (~0.6 ms, a dozen times per turn). Relies on ``_get_steps``,
-  ``get_steps_from_class`` and ``_step_functions``.
+- ``Unobserved``: a workflow run nobody observes runs its steps without instrumentation.
+  For every step LlamaIndex's workflow runtime wraps the step in ``Dispatcher.span`` (a new
+  ``wrapt`` decorator, ``inspect.signature(...).bind``, a UUID, span enter/exit) and
+  summarises its input and output events as text (``summarize_event``: the ``repr`` of
+  pydantic models), all for handlers that, in a server without tracing, do not exist —
+  about a tenth of a turn's CPU. When no handler is registered as the run starts, the run's
+  ``_dispatcher`` spans nothing and the step summaries are the events' class names.
+  Relies on ``Workflow.__init__`` setting ``_dispatcher``, on the step runtime using it
+  only for ``.span`` and on ``step_function`` calling the module-level ``summarize_event``
+  from tasks the run creates inside ``Workflow.run``.
+- ``StepsFoundOnce``: a workflow whose steps are found, and its graph checked, once per
+  class. ``Workflow._get_steps`` runs ``inspect.getmembers`` over the whole pydantic
+  instance on each dispatch (~0.6 ms, a dozen times per turn), and ``Workflow._validate``
+  checks the step graph of every new instance (~0.15 ms; the agent is built per turn).
+  Relies on ``_get_steps``, ``get_steps_from_class``, ``_step_functions`` and
+  ``_step_functions_version``, and on ``_validate`` setting only ``_start_event_class``,
+  ``_stop_event_class``, ``_validation_result`` and ``_validated_version``.
 """
 
 import asyncio
+import contextvars
 import functools
 import socket
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
 from typing import Any
 
@@ -51,6 +65,8 @@ from llama_index.core.memory import ChatMemoryBuffer
 from llama_index_instrumentation import root_manager
 from llama_index_instrumentation.event_handlers import NullEventHandler
 from llama_index_instrumentation.span_handlers import NullSpanHandler
+from workflows import workflow as workflow_module
+from workflows.runtime.types import step_function
 from workflows.utils import get_steps_from_class
 
 _construct_response = ChatResponse.model_construct
@@ -200,6 +216,8 @@ def _close_event_stream(events: Any) -> None:
 
 
 _STEP_NAMES: dict[type, tuple[str, ...]] = {}
+# Per class: (its ``_step_functions_version``, start event class, stop event class, result).
+_VALIDATED: dict[type, tuple[int, type, type, bool]] = {}
 
 
 class StepsFoundOnce:
@@ -210,3 +228,61 @@ class StepsFoundOnce:
         if names is None:
             names = _STEP_NAMES[type(self)] = tuple(get_steps_from_class(type(self)))
         return {**{name: getattr(self, name) for name in names}, **type(self)._step_functions}
+
+    def _validate(self, *, validate_resource_configs: bool = True, validate_resources: bool = False, force: bool = False):
+        plain = (
+            validate_resource_configs and not validate_resources and not force
+            and not self._disable_validation and not self._skip_graph_checks
+        )
+        cls = type(self)
+        kept = _VALIDATED.get(cls) if plain else None
+        if kept is not None and kept[0] == cls._step_functions_version:
+            self._validated_version, self._start_event_class, self._stop_event_class, self._validation_result = kept
+            return kept[3]
+        result = super()._validate(
+            validate_resource_configs=validate_resource_configs, validate_resources=validate_resources, force=force
+        )
+        if plain:
+            _VALIDATED[cls] = (self._validated_version, self._start_event_class, self._stop_event_class, result)
+        return result
+
+
+# True inside a run's tasks when nothing observed it as it started (``Unobserved.run``).
+_unobserved_run: contextvars.ContextVar[bool] = contextvars.ContextVar("fintalk_unobserved_run", default=False)
+_summarize_event = step_function.summarize_event
+
+
+def _step_summary(event: Any, *args: Any, **kwargs: Any) -> str:
+    if _unobserved_run.get():
+        return type(event).__name__
+    return _summarize_event(event, *args, **kwargs)
+
+
+step_function.summarize_event = _step_summary
+
+
+class _Unspanned:
+    """A workflow's dispatcher for a run nobody observes: its steps run as they are."""
+
+    @staticmethod
+    def span(func: Callable) -> Callable:
+        return func
+
+
+_UNSPANNED = _Unspanned()
+
+
+class Unobserved:
+    """Mixin for a LlamaIndex ``Workflow``: a run started while no instrumentation handler
+    is registered runs its steps without spans or event summaries (see above)."""
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        if instrumentation_active():
+            self._dispatcher = workflow_module.dispatcher
+            return super().run(*args, **kwargs)
+        self._dispatcher = _UNSPANNED
+        token = _unobserved_run.set(True)
+        try:
+            return super().run(*args, **kwargs)
+        finally:
+            _unobserved_run.reset(token)

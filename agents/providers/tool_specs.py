@@ -8,12 +8,13 @@ added time to first token. The bank's tools share one metadata object across req
 tools) cost nothing and are not kept.
 """
 
+import json
 from collections import OrderedDict
 
 from llama_index.core.tools import ToolMetadata
 
 _MAX_KEPT = 256
-_kept: OrderedDict[int, tuple[ToolMetadata, dict]] = OrderedDict()
+_kept: OrderedDict[int, tuple[ToolMetadata, dict, str]] = OrderedDict()
 
 
 def openai_tool_spec(metadata: ToolMetadata) -> dict:
@@ -22,16 +23,33 @@ def openai_tool_spec(metadata: ToolMetadata) -> dict:
     Like LlamaIndex's own OpenAI integration, the parameters close the object
     (``additionalProperties: false``) and the function is not ``strict``.
     """
+    return _openai(metadata)[0]
+
+
+def openai_tool_json(metadata: ToolMetadata) -> str:
+    """``openai_tool_spec(metadata)`` as compact JSON text (non-ASCII kept as is): a
+    request body is built twice per turn (the speculative call and the agent's), and the
+    bank's sixteen tools are most of it."""
+    return _openai(metadata)[1]
+
+
+def _openai(metadata: ToolMetadata) -> tuple[dict, str]:
     if metadata.fn_schema is None:
-        return _spec(metadata)
+        spec = _spec(metadata)
+        return spec, _json(spec)
     kept = _kept.get(id(metadata))
     if kept is not None and kept[0] is metadata:
-        return kept[1]
+        return kept[1], kept[2]
     spec = _spec(metadata)
-    _kept[id(metadata)] = (metadata, spec)
+    text = _json(spec)
+    _kept[id(metadata)] = (metadata, spec, text)
     if len(_kept) > _MAX_KEPT:
         _kept.popitem(last=False)
-    return spec
+    return spec, text
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _spec(metadata: ToolMetadata) -> dict:

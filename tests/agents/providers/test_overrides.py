@@ -6,6 +6,8 @@ override must be re-checked (and re-measured) before the upgrade lands.
 
 import asyncio
 import inspect
+import re
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
 import aiohttp
@@ -18,11 +20,18 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.memory import ChatMemoryBuffer
 from llama_index.core.llms import MockLLM
 from llama_index.core.memory.types import BaseMemory
+from llama_index_instrumentation.dispatcher import Dispatcher
+from llama_index_instrumentation.span_handlers import SimpleSpanHandler
+from workflows import Workflow, step
+from workflows.events import StartEvent, StopEvent
+from workflows.runtime.types import step_function
 from workflows.utils import get_steps_from_class
 
+from agents.providers import overrides
 from agents.providers.overrides import (
     ChatMemory,
     StepsFoundOnce,
+    Unobserved,
     chat_response,
     instrumentation_active,
     received_before_failure,
@@ -97,8 +106,40 @@ def test_steps_found_once_are_the_steps_the_workflow_would_find():
     assert hasattr(type(agent), "_step_functions")
 
 
+def test_a_workflow_checked_once_per_class_is_set_up_as_each_check_would_set_it_up():
+    class Agent(StepsFoundOnce, FunctionAgent):
+        pass
+
+    first = Agent(name="a", description="d", tools=[], llm=MockLLM())
+    second = Agent(name="a", description="d", tools=[], llm=MockLLM())
+    plain = FunctionAgent(name="a", description="d", tools=[], llm=MockLLM())
+    results = [first._validate(), second._validate(), plain._validate()]
+
+    assert results[0] == results[1] == results[2]
+    for agent in (first, second):
+        assert agent._start_event_class is plain._start_event_class
+        assert agent._stop_event_class is plain._stop_event_class
+        assert agent._validated_version == plain._validated_version
+
+
+def test_a_workflows_check_sets_only_what_the_check_once_override_copies():
+    source = inspect.getsource(Workflow._validate)
+    assert set(re.findall(r"self\.(_\w+) =", source)) == {
+        "_start_event_class",
+        "_stop_event_class",
+        "_validation_result",
+        "_validated_version",
+    }
+    assert hasattr(Workflow, "_step_functions_version")
+
+
 def test_the_lean_llm_relies_on_function_calling_llms_prepare_compat():
     assert callable(getattr(FunctionCallingLLM, "_prepare_chat_with_tools_compat", None))
+    # The speculative call prepares its request with ``_prepare_chat_with_tools`` directly:
+    # the agent's call reaches it through ``_compat``, with every argument passed on.
+    source = inspect.getsource(FunctionCallingLLM._prepare_chat_with_tools_compat)
+    assert source.count("return self._prepare_chat_with_tools(") == 2 and "**kwargs" in source
+    assert "self._prepare_chat_with_tools_compat(" in inspect.getsource(FunctionCallingLLM.astream_chat_with_tools)
 
 
 @pytest.mark.parametrize("offset", [0, 3])
@@ -150,3 +191,62 @@ def test_the_event_stream_keeps_the_raw_response_a_hang_up_closes():
 
     assert "_raw_stream" in inspect.getsource(EventStream.__init__)
     assert "_sock_shutdown" in inspect.getsource(HTTPResponse.__init__)
+
+
+class _Echo(Unobserved, Workflow):
+    @step
+    async def echo(self, ev: StartEvent) -> StopEvent:
+        return StopEvent(result="done")
+
+
+def _echo_run() -> str:
+    async def run() -> str:
+        return await _Echo().run()
+
+    return asyncio.run(run())
+
+
+def test_a_workflow_run_nobody_observes_enters_no_span_and_summarises_nothing(monkeypatch):
+    spans, summaries = [], []
+    original_enter, original_summary = Dispatcher.span_enter, overrides._summarize_event
+    monkeypatch.setattr(Dispatcher, "span_enter", lambda self, *a, **k: spans.append(k) or original_enter(self, *a, **k))
+    monkeypatch.setattr(overrides, "_summarize_event", lambda *a, **k: summaries.append(a) or original_summary(*a, **k))
+
+    assert not instrumentation_active()
+    assert _echo_run() == "done"
+
+    assert not [span for span in spans if "echo" in span["id_"]]
+    assert summaries == []
+
+
+def test_an_observed_workflow_run_has_its_step_spans_and_summaries(monkeypatch):
+    summaries = []
+    original_summary = overrides._summarize_event
+    monkeypatch.setattr(overrides, "_summarize_event", lambda *a, **k: summaries.append(a) or original_summary(*a, **k))
+    handler = SimpleSpanHandler()
+    root = get_dispatcher()
+    root.add_span_handler(handler)
+    try:
+        assert _echo_run() == "done"
+    finally:
+        root.span_handlers.remove(handler)
+
+    assert any("echo" in span_id for span_id in [*handler.open_spans, *(s.id_ for s in handler.completed_spans)])
+    assert {type(event) for event, *_ in summaries} >= {StartEvent, StopEvent}
+
+
+def test_the_workflow_runtime_uses_its_dispatcher_only_to_span_steps_and_summarises_by_module_name():
+    import workflows
+
+    assert "self._dispatcher = dispatcher" in inspect.getsource(Workflow.__init__)
+    package = Path(workflows.__file__).parent
+    uses = [
+        line.strip()
+        for path in package.rglob("*.py")
+        for line in path.read_text().splitlines()
+        if "._dispatcher" in line and "self._dispatcher = dispatcher" not in line
+    ]
+    assert uses and all("._dispatcher.span(" in line for line in uses), uses
+    assert step_function.summarize_event is overrides._step_summary
+    assert "summarize_event(event)" in inspect.getsource(step_function.as_step_worker_function)
+    assert "create_task" in inspect.getsource(workflows.plugins.basic)  # the run's tasks start inside run()
