@@ -1,5 +1,6 @@
-"""The ASGI application: Django for HTTP; WebSocket handshakes refused with a JSON 404;
-the server's lifespan.
+"""The ASGI application: Django for HTTP (its handler without threads for requests that
+touch no database, ``fintalk.handler``); WebSocket handshakes refused with a JSON 404; the
+server's lifespan.
 
 Django serves HTTP only: handed a WebSocket scope it raises, the server logs a traceback
 and the client sees a 500. Fintalk speaks HTTP (SSE for streams), so an upgrade request —
@@ -13,11 +14,14 @@ import asyncio
 import json
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fintalk.settings")
+django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application does
 
-django_application = get_asgi_application()
+from fintalk.handler import ASGIHandler  # noqa: E402 - needs the apps loaded above
+
+django_application = ASGIHandler()
 
 from django.conf import settings  # noqa: E402 - needs the apps loaded above
 
