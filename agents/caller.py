@@ -21,6 +21,7 @@
    locked since. The model chooses which tool to call, never whose data it touches.
 """
 
+import functools
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -84,11 +85,25 @@ def _asserted_number(claims: CallerClaims) -> str | None:
 
 def _claimed_number(user_texts: list[str]) -> str | None:
     """The latest phone number the caller wrote or said, E.164."""
+    region = settings.PHONE_DEFAULT_REGION
     for text in reversed(user_texts):
-        phone = language.find_phone_number(text, region=settings.PHONE_DEFAULT_REGION)
+        if len(text) <= _REMEMBERED_TEXT:
+            phone = _number_in(text, region)
+        else:
+            phone = language.find_phone_number(text, region=region)
         if phone:
             return phone
     return None
+
+
+# A call resends its whole history with every turn: each of the caller's sentences is read
+# for a number once, not once per later turn (~0.1 ms each). Long texts are not kept.
+_REMEMBERED_TEXT = 2_000
+
+
+@functools.lru_cache(maxsize=4_096)
+def _number_in(text: str, region: str) -> str | None:
+    return language.find_phone_number(text, region=region)
 
 
 def conversation_key(claims: CallerClaims, *, asserted_phone: str | None) -> str | None:
