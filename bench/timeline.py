@@ -1,7 +1,7 @@
 """Fintalk's ASGI app with a stopwatch: where each request's time to first token goes.
 
 For profiling only (``python -m bench.profile``), never in production. Serve it in place of
-``fintalk.asgi:application``; it wraps a handful of Fintalk, LlamaIndex and openai
+``fintalk.asgi:application``; it wraps a handful of Fintalk and LlamaIndex
 functions at import and records, per chat completion, when each stage was first reached
 (milliseconds since the ASGI call began). ``GET /_bench/timeline`` returns the records
 gathered so far and forgets them.
@@ -33,11 +33,12 @@ STAGES = (
     ("view", "api.views", "ChatCompletionsView.post", "enter"),
     ("completion_built", "api.views", "start_completion", "exit"),
     ("tools_built", "agents.runner", "tools_for", "exit"),
+    # The speculative first call leaves before the agent is built.
+    ("upstream_request", "agents.providers.openai_http", "OpenAIHTTP.post", "enter"),
     ("agent_run_called", "agents.runner", "BankAgent.run", "enter"),
-    ("upstream_request", "openai.resources.chat.completions", "AsyncCompletions.create", "enter"),
-    ("upstream_headers", "openai.resources.chat.completions", "AsyncCompletions.create", "exit"),
-    ("upstream_first_chunk", "openai", "AsyncStream.__aiter__", "first"),
-    ("agent_first_delta", "agents.answering", "_note", "enter"),
+    ("upstream_headers", "agents.providers.openai_http", "OpenAIHTTP.post", "exit"),
+    ("upstream_first_chunk", "agents.providers.openai_llm", "lines", "first"),
+    ("agent_first_event", "agents.answering", "_attempt_events", "first"),
 )
 # The order a request normally passes them, with the ASGI-level marks around them.
 ORDER = ("asgi", *dict.fromkeys(stage for stage, *_ in STAGES), "headers_sent", "first_content_sent")
