@@ -11,6 +11,7 @@ response has ended and before the process exits.
 """
 
 import asyncio
+import gc
 import json
 import os
 
@@ -24,6 +25,7 @@ from fintalk.handler import ASGIHandler  # noqa: E402 - needs the apps loaded ab
 django_application = ASGIHandler()
 
 from django.conf import settings  # noqa: E402 - needs the apps loaded above
+from django.urls import get_resolver  # noqa: E402
 
 from agents.tokens import warm_up  # noqa: E402
 from conversations.writer import turn_log_writer_stop  # noqa: E402
@@ -94,3 +96,22 @@ async def application(scope, receive, send) -> None:
         await _lifespan(receive, send)
         return
     await django_application(scope, receive, send)
+
+
+def _heap_settled() -> None:
+    """Import what requests need, then take start-up's objects out of the garbage
+    collector's scans (``gc.freeze``).
+
+    A worker holds about 230,000 objects from start-up (Django, LlamaIndex, pydantic
+    schemas). Each full collection scanned them all — 110–270 ms on the project's 2-core
+    machine, a pause for every open stream: the p99 of time to first token. Frozen, they are
+    never scanned again and a full collection takes about a millisecond. (A start-up object
+    that later becomes garbage in a reference cycle is never freed: start-up keeps what it
+    makes.)
+    """
+    get_resolver().url_patterns  # noqa: B018 - imports the views, the agent and LlamaIndex
+    gc.collect()
+    gc.freeze()
+
+
+_heap_settled()
