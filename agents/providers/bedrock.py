@@ -16,6 +16,7 @@ the ``<thinking>`` text Nova writes before a tool call is dropped, not prompted 
 import asyncio
 import functools
 import logging
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
@@ -37,12 +38,14 @@ from botocore.exceptions import (
 )
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from llama_index.core.base.llms.types import ChatMessage, MessageRole
+from llama_index.core.base.llms.types import ChatMessage, ChatResponse, ChatResponseAsyncGen, MessageRole
+from llama_index.core.bridge.pydantic import PrivateAttr
 from llama_index.core.tools import BaseTool
 from llama_index.llms.bedrock_converse import BedrockConverse
+from llama_index.llms.bedrock_converse.utils import converse_with_retry, messages_to_converse_messages
 
 from agents.providers.base import GenerationParams, upstream_max_tokens
-from agents.providers.overrides import bedrock_calls_in
+from agents.providers.overrides import ConverseEvents, bedrock_calls_in, converse_events_chosen_by
 from agents.providers.tool_specs import converse_tool_spec
 from fintalk import errors
 
@@ -66,11 +69,102 @@ def bedrock_executor(size: int) -> ThreadPoolExecutor:
 
 
 class FintalkBedrockConverse(BedrockConverse):
-    """``BedrockConverse`` whose tools' Converse specs are derived once per tool."""
+    """``BedrockConverse`` whose tools' Converse specs are derived once per tool, with a
+    speculative first call.
+
+    ``speculate_with_tools`` sends now the ConverseStream request that
+    ``astream_chat_with_tools`` with the same arguments would send; the next streamed call
+    reads that open stream when its request is equal (messages, system prompt, tools,
+    inference settings), and otherwise closes it before its own request leaves. Either way
+    one answer is read, so nothing is billed or run twice. ``end_turn`` (always, when the
+    turn ends) closes a speculation nobody took and every stream of the turn still open.
+    """
+
+    _speculation: ConverseEvents | None = PrivateAttr(default=None)
+    # A tuple: a copy (``BedrockProvider.llm``) shares its template's private values.
+    _opened: tuple[ConverseEvents, ...] = PrivateAttr(default=())
 
     @classmethod
     def class_name(cls) -> str:
         return "FintalkBedrockConverse"
+
+    def speculate_with_tools(self, tools: list[BaseTool], **kwargs: Any) -> None:
+        """Send now the request ``astream_chat_with_tools(tools, **kwargs)`` would send.
+        Call it from the running loop."""
+        prepared = self._prepare_chat_with_tools_compat(tools, **kwargs)
+        messages = prepared.pop("messages")
+        events = ConverseEvents(
+            converse_with_retry,
+            self._client,
+            self._converse_request(messages, prepared),
+            bedrock_executor(settings.LLM_MAX_CONCURRENT_STREAMS),
+        )
+        events.start()
+        self._drop_speculation()
+        self._speculation = events
+
+    def _converse_request(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """What ``BedrockConverse.astream_chat(messages, **kwargs)`` asks
+        ``converse_with_retry`` for, but the client (checked by the speculation's test in
+        ``tests/agents/providers/test_bedrock_speculation.py``)."""
+        converse_messages, system_prompt = messages_to_converse_messages(messages, self.model)
+        all_kwargs = self._get_all_kwargs(**kwargs)
+        if self.thinking is not None:
+            all_kwargs["thinking"] = self.thinking
+        return {
+            "messages": converse_messages,
+            "system_prompt": system_prompt,
+            "system_prompt_caching": self.system_prompt_caching,
+            "tool_caching": self.tool_caching,
+            "max_retries": self.max_retries,
+            "guardrail_identifier": self.guardrail_identifier,
+            "guardrail_version": self.guardrail_version,
+            "guardrail_stream_processing_mode": self.guardrail_stream_processing_mode,
+            "trace": self.trace,
+            **all_kwargs,
+        }
+
+    def _choose(self, wanted: ConverseEvents) -> ConverseEvents:
+        """The stream that answers ``wanted``: the speculation when it is the same request."""
+        speculation, self._speculation = self._speculation, None
+        chosen = wanted
+        if speculation is not None:
+            if speculation.same_request(wanted):
+                chosen = speculation
+            else:
+                speculation.close()
+        self._opened = (*self._opened, chosen)
+        return chosen
+
+    def _drop_speculation(self) -> bool:
+        speculation, self._speculation = self._speculation, None
+        if speculation is None:
+            return False
+        speculation.close()
+        return True
+
+    async def astream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseAsyncGen:
+        """``BedrockConverse.astream_chat``, answered by the speculation when it matches."""
+        chosen_by = converse_events_chosen_by.set(self._choose)
+        try:
+            return await super().astream_chat(messages, **kwargs)
+        finally:
+            converse_events_chosen_by.reset(chosen_by)
+            # Only the first call may take it: a later one never asks the same thing.
+            self._drop_speculation()
+
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """``BedrockConverse.achat``; a speculation (a streamed request) is closed first."""
+        self._drop_speculation()
+        return await super().achat(messages, **kwargs)
+
+    async def end_turn(self) -> bool:
+        """The turn is over: close a speculation nobody took and every stream of the turn
+        still open (a no-op for one read to its end). True if there was a speculation."""
+        opened, self._opened = self._opened, ()
+        for events in opened:
+            events.close()
+        return self._drop_speculation()
 
     def _prepare_chat_with_tools(
         self,

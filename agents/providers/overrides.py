@@ -27,6 +27,8 @@ changes one of those things, so an upgrade cannot silently turn a saving into a 
   stream on the loop's default executor — ``min(32, cores + 4)``, six threads on two
   cores, so a worker held at most six Bedrock streams at once (TTFT p50 4.4 s at 64
   simultaneous streams) — and reads a stream to its end even after the caller hung up.
+  Each stream is a ``ConverseEvents``, which an LLM may answer with one it opened earlier
+  for the same request (``converse_events_chosen_by``: Bedrock's speculative first call).
   Relies on ``llama_index.llms.bedrock_converse.base`` calling the module-level
   ``converse_with_retry_async`` with the sync boto3 client when aioboto3 is absent, and on
   ``converse_with_retry`` returning botocore's ``EventStream`` under ``"stream"``, whose
@@ -58,6 +60,7 @@ import socket
 import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Executor
+from contextvars import ContextVar
 from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageRole, TextBlock
@@ -141,61 +144,109 @@ def bedrock_calls_in(executor: Executor) -> None:
         *, client: Any, stream: bool = False, session: Any = None, config: Any = None,
         boto_client_kwargs: Any = None, **kwargs: Any,
     ) -> Any:
-        call = functools.partial(converse_with_retry, client=client, stream=stream, **kwargs)
         if not stream:
+            call = functools.partial(converse_with_retry, client=client, stream=False, **kwargs)
             return await asyncio.get_running_loop().run_in_executor(executor, call)
-        return _closing_stream(call, executor)
+        events = ConverseEvents(converse_with_retry, client, kwargs, executor)
+        choose = converse_events_chosen_by.get()
+        return events if choose is None else choose(events)
 
     base.converse_with_retry_async = converse_with_retry_async
 
 
-async def _closing_stream(call: Any, executor: Executor) -> AsyncIterator[dict]:
-    """The events of a ConverseStream read on ``executor``; closed when the reader stops."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue = asyncio.Queue()
-    stop = threading.Event()
-    opened: list[Any] = []
-    lock = threading.Lock()
-    end = object()
+# While an LLM's call runs, it may answer a ConverseStream request with events it opened
+# earlier for the same request (``agents.providers.bedrock``: the speculative first call).
+converse_events_chosen_by: ContextVar[Callable[["ConverseEvents"], "ConverseEvents"] | None] = ContextVar(
+    "converse_events_chosen_by", default=None
+)
 
-    def produce() -> None:
+_END = object()
+
+
+class ConverseEvents:
+    """The events of one ConverseStream request, read on a thread of ``executor``.
+
+    ``request`` holds the keyword arguments of LlamaIndex's ``converse_with_retry`` but the
+    client (what is sent); two requests with equal ``client`` and ``request`` are the same
+    request. It leaves at ``start()`` (call it in the running loop) or at the first read;
+    ``close()`` stops it at once — before it leaves, or by shutting its socket — and is a
+    no-op once the stream was read to its end. Iterating gives botocore's event dicts, then
+    raises what the call raised (``ClientError``, ``BotoCoreError``…); a reader that stops
+    early closes the stream.
+    """
+
+    def __init__(self, converse: Callable[..., Any], client: Any, request: dict, executor: Executor) -> None:
+        self.client = client
+        self.request = request
+        self._call = functools.partial(converse, client=client, stream=True, **request)
+        self._executor = executor
+        self._queue: asyncio.Queue = asyncio.Queue()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._opened: list[Any] = []
+        self._producing: asyncio.Future | None = None
+
+    def same_request(self, other: "ConverseEvents") -> bool:
+        return self.client is other.client and self.request == other.request
+
+    def start(self) -> None:
+        if self._producing is None and not self._stop.is_set():
+            loop = asyncio.get_running_loop()
+            self._producing = loop.run_in_executor(self._executor, self._produce, loop)
+
+    def close(self) -> None:
+        if self._producing is not None and self._producing.done():
+            return
+        self._stop.set()
+        with self._lock:
+            for events in self._opened:
+                _close_event_stream(events)
+
+    def __aiter__(self) -> AsyncIterator[dict]:
+        return self._events()
+
+    async def _events(self) -> AsyncIterator[dict]:
+        self.start()
         try:
-            response = call()
-            events = response["stream"]
-            with lock:
-                opened.append(events)
+            while True:
+                item = await self._queue.get()
+                if item is _END:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+            if self._producing is not None:
+                await self._producing
+        finally:
+            # The reader went away (the caller hung up, a deadline): close the HTTP stream
+            # so that the thread's blocking read ends now, not when the model finishes.
+            self.close()
+
+    def _produce(self, loop: asyncio.AbstractEventLoop) -> None:
+        stop, put = self._stop, self._queue.put_nowait
+        if stop.is_set():
+            return  # closed before it left: nothing sent
+        try:
+            events = self._call()["stream"]
+            with self._lock:
+                self._opened.append(events)
                 if stop.is_set():
                     _close_event_stream(events)
                     return
             for event in events:
                 if stop.is_set():
                     return
-                loop.call_soon_threadsafe(queue.put_nowait, event)
+                loop.call_soon_threadsafe(put, event)
+            with self._lock:
+                # Read to its end: its connection is back in botocore's pool, maybe serving
+                # another stream already, so ``close()`` must not shut its socket any more.
+                self._opened.clear()
         except BaseException as error:  # noqa: BLE001 - handed to the reader
             if not stop.is_set():
-                loop.call_soon_threadsafe(queue.put_nowait, error)
+                loop.call_soon_threadsafe(put, error)
         finally:
             if not stop.is_set():
-                loop.call_soon_threadsafe(queue.put_nowait, end)
-
-    producing = loop.run_in_executor(executor, produce)
-    try:
-        while True:
-            item = await queue.get()
-            if item is end:
-                break
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-        await producing
-    finally:
-        if not producing.done():
-            # The reader went away (the caller hung up, a deadline): close the HTTP stream
-            # so that the thread's blocking read ends now, not when the model finishes.
-            stop.set()
-            with lock:
-                for events in opened:
-                    _close_event_stream(events)
+                loop.call_soon_threadsafe(put, _END)
 
 
 def _close_event_stream(events: Any) -> None:

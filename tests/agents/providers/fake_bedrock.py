@@ -151,7 +151,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.server.requests.append(Recorded(self.path, json.loads(body or b"{}")))
+        with self.server.arrived:
+            self.server.requests.append(Recorded(self.path, json.loads(body or b"{}")))
+            self.server.arrived.notify_all()
         behaviour = self.server.script.popleft() if self.server.script else Stream(text_turn("Hello."))
         if isinstance(behaviour, Silence):
             self.server.released.wait(timeout=30)
@@ -232,9 +234,15 @@ class FakeBedrock(ThreadingHTTPServer):
         self.released = threading.Event()
         self.caller_left = threading.Event()
         self.gathering = threading.Condition()
+        self.arrived = threading.Condition()
         self.open_now = 0
         self.most_open = 0
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+
+    def wait_for_requests(self, count: int, timeout: float = 30.0) -> bool:
+        """Whether ``count`` requests have arrived, waiting for them up to ``timeout`` s."""
+        with self.arrived:
+            return self.arrived.wait_for(lambda: len(self.requests) >= count, timeout)
 
     def start(self) -> "FakeBedrock":
         self._thread.start()
