@@ -1,6 +1,7 @@
 """Bedrock without a cap: many streams open at once, and a stream nobody reads is closed."""
 
 import asyncio
+import threading
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -10,7 +11,7 @@ from agents.answering import Answered, answer_turn
 from agents.caller import CallerContext
 from agents.events import TextDelta
 from agents.providers import GenerationParams
-from agents.providers.bedrock import BedrockProvider
+from agents.providers.bedrock import BedrockProvider, bedrock_executor
 from agents.runner import Turn
 from tests.agents.providers.fake_bedrock import Gathered, Trickle, text_turn
 
@@ -64,3 +65,13 @@ def test_a_stream_nobody_reads_any_more_is_closed_upstream(bedrock_endpoint):
     assert deltas == [" word0", " word1"]
     # 400 words at 50 ms would take 20 s; the endpoint notices the closed stream long before.
     assert bedrock_endpoint.caller_left.wait(timeout=10), "the Bedrock stream was read on after the hang-up"
+
+
+def test_every_thread_of_the_bedrock_pool_is_started_before_the_first_call():
+    def bedrock_threads() -> int:
+        return sum(thread.name.startswith("bedrock") for thread in threading.enumerate())
+
+    before = bedrock_threads()
+    bedrock_executor(7)  # a size no other test uses: a pool of its own
+
+    assert bedrock_threads() - before == 7
