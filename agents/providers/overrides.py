@@ -54,7 +54,6 @@ changes one of those things, so an upgrade cannot silently turn a saving into a 
 """
 
 import asyncio
-import contextvars
 import functools
 import socket
 import threading
@@ -299,7 +298,7 @@ class StepsFoundOnce:
 
 
 # True inside a run's tasks when nothing observed it as it started (``Unobserved.run``).
-_unobserved_run: contextvars.ContextVar[bool] = contextvars.ContextVar("fintalk_unobserved_run", default=False)
+_unobserved_run: ContextVar[bool] = ContextVar("fintalk_unobserved_run", default=False)
 _summarize_event = step_function.summarize_event
 
 
