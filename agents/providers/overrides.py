@@ -54,6 +54,7 @@ changes one of those things, so an upgrade cannot silently turn a saving into a 
 """
 
 import asyncio
+import collections
 import functools
 import socket
 import threading
@@ -179,7 +180,12 @@ class ConverseEvents:
         self.request = request
         self._call = functools.partial(converse, client=client, stream=True, **request)
         self._executor = executor
-        self._queue: asyncio.Queue = asyncio.Queue()
+        # Events the thread read and the reader has not taken; the thread wakes the loop
+        # only when the reader waits, so a reader behind (a speculation not yet taken, a
+        # busy worker) costs no wake-up per event.
+        self._items: collections.deque = collections.deque()
+        self._reader_waits = False
+        self._wake_reader: asyncio.Future | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._opened: list[Any] = []
@@ -206,9 +212,17 @@ class ConverseEvents:
 
     async def _events(self) -> AsyncIterator[dict]:
         self.start()
+        items = self._items
         try:
             while True:
-                item = await self._queue.get()
+                if not items:
+                    self._wake_reader = asyncio.get_running_loop().create_future()
+                    self._reader_waits = True
+                    if not items:  # else the thread handed one over meanwhile
+                        await self._wake_reader
+                    self._reader_waits = False
+                    continue
+                item = items.popleft()
                 if item is _END:
                     break
                 if isinstance(item, BaseException):
@@ -221,8 +235,19 @@ class ConverseEvents:
             # so that the thread's blocking read ends now, not when the model finishes.
             self.close()
 
+    def _woken(self) -> None:
+        if self._wake_reader is not None and not self._wake_reader.done():
+            self._wake_reader.set_result(None)
+
     def _produce(self, loop: asyncio.AbstractEventLoop) -> None:
-        stop, put = self._stop, self._queue.put_nowait
+        stop, items = self._stop, self._items
+
+        def put(item: Any) -> None:
+            items.append(item)
+            if self._reader_waits:
+                self._reader_waits = False
+                loop.call_soon_threadsafe(self._woken)
+
         if stop.is_set():
             return  # closed before it left: nothing sent
         try:
@@ -235,17 +260,17 @@ class ConverseEvents:
             for event in events:
                 if stop.is_set():
                     return
-                loop.call_soon_threadsafe(put, event)
+                put(event)
             with self._lock:
                 # Read to its end: its connection is back in botocore's pool, maybe serving
                 # another stream already, so ``close()`` must not shut its socket any more.
                 self._opened.clear()
         except BaseException as error:  # noqa: BLE001 - handed to the reader
             if not stop.is_set():
-                loop.call_soon_threadsafe(put, error)
+                put(error)
         finally:
             if not stop.is_set():
-                loop.call_soon_threadsafe(put, _END)
+                put(_END)
 
 
 def _close_event_stream(events: Any) -> None:
