@@ -306,7 +306,10 @@ class _FieldsKeptPerThread(serializers.Serializer):
     request's CPU, before its model request can leave. Validation reads the fields and never
     changes them (these serializers use no ``context``, ``instance`` or ``partial``), and one
     serializer validates start to end on one thread, so each thread keeps one bound set per
-    class and every serializer of that class on that thread uses it.
+    class and every serializer of that class on that thread uses it. The kept fields are
+    bound to a serializer of the class made for them, holding no request: bound to the
+    first serializer that asked, they would keep its request (the caller's words) alive as
+    long as the thread.
     """
 
     @cached_property
@@ -314,7 +317,7 @@ class _FieldsKeptPerThread(serializers.Serializer):
         kept = _fields_kept.__dict__
         fields = kept.get(type(self))
         if fields is None:
-            fields = kept[type(self)] = BindingDict(self)
+            fields = kept[type(self)] = BindingDict(type(self)())
             for name, field in self.get_fields().items():
                 fields[name] = field
         return fields

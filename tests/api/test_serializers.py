@@ -1,6 +1,8 @@
 """Request serializers keep their fields per class and thread (``api.serializers``)."""
 
+import gc
 import threading
+import weakref
 
 import pytest
 from rest_framework.exceptions import ValidationError
@@ -39,3 +41,23 @@ def test_another_thread_validates_with_fields_of_its_own():
     thread.join()
 
     assert there and there[0] is not here
+
+
+
+def test_a_threads_first_request_is_not_kept_alive_by_the_fields_later_requests_share():
+    gone = []
+
+    def first_then_next() -> None:  # on a new thread, whose first serializer this is
+        first = ChatCompletionRequestSerializer(data=_body("my card is 4111 1111 1111 1111"))
+        assert first.is_valid()
+        gone.append(weakref.ref(first))
+        del first
+        assert ChatCompletionRequestSerializer(data=_body("next")).is_valid()
+        gc.collect()
+        gone.append(gone[0]() is None)
+
+    thread = threading.Thread(target=first_then_next)
+    thread.start()
+    thread.join()
+
+    assert gone[1:] == [True]
