@@ -21,7 +21,7 @@ from agents.caller import CallerContext
 from agents.client_tools import ClientTool, client_call_arguments, client_call_question
 from agents.events import ClientToolCall, Finished, TextDelta, ToolFinished, ToolStarted, TurnEvent
 from agents.prompts import CLIENT_CONTEXT_HEADER, OPENING_REQUEST, system_prompt
-from agents.providers.overrides import ChatMemory, StepsFoundOnce, Unobserved
+from agents.providers.overrides import ChatMemory, StepsFoundOnce, StreamedChunksPublished, Unobserved
 from agents.providers.thinking import ThinkingFilter
 from agents.providers.usage import reported_usage
 from agents.tools import tools_for
@@ -31,8 +31,9 @@ from fintalk.masking import CardNumberStreamFilter, mask_card_numbers, mask_card
 logger = logging.getLogger(__name__)
 
 
-class BankAgent(Unobserved, StepsFoundOnce, FunctionAgent):
-    """The bank's FunctionAgent (``agents.providers.overrides``: ``Unobserved``, ``StepsFoundOnce``)."""
+class BankAgent(Unobserved, StepsFoundOnce, StreamedChunksPublished, FunctionAgent):
+    """The bank's FunctionAgent (``agents.providers.overrides``: ``Unobserved``,
+    ``StepsFoundOnce``, ``StreamedChunksPublished``)."""
 
 
 @dataclass

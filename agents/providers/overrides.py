@@ -5,9 +5,25 @@ Each override says what it saves (measured with ``bench/``) and what it relies o
 changes one of those things, so an upgrade cannot silently turn a saving into a bug.
 
 - ``chat_response``: a streamed chunk's ``ChatResponse`` built without pydantic
-  validation (``model_construct``): validating a ``ChatResponse`` + ``ChatMessage`` +
-  ``TextBlock`` costs ~15 µs per chunk, about a tenth of the lean LLM's per-token CPU.
-  Relies on the three models' field lists and defaults.
+  validation, straight into the models' ``__dict__`` (what ``model_construct`` does,
+  without its loop over every field): validating a ``ChatResponse`` + ``ChatMessage`` +
+  ``TextBlock`` costs ~15 µs per chunk, ``model_construct`` ~6 µs, this ~1.5 µs. Relies
+  on the three models' field lists and on their having no private attributes, extras or
+  post-init hook.
+- ``StreamedChunksPublished``: a ``FunctionAgent`` whose streamed chunks reach the event
+  stream without a task each. LlamaIndex's ``_get_streaming_response`` validates an
+  ``AgentStream`` per chunk (~7 µs) and ``Context.write_event_to_stream`` creates an
+  asyncio task per event to put it on a queue (a task, a loop turn and a done callback
+  per token); on the in-process (asyncio) runtime the event is built unvalidated and put
+  on the queue directly — after any event still travelling by task, so the stream's
+  order stays the order of writing. Measured together with the other per-chunk savings
+  of the same change (``agents/providers/openai_wire.py``, ``api/pump.py``): CPU per
+  streamed token through the whole server 264 → 201 µs (the slope of ``bench/run.py``,
+  median of three interleaved rounds). Relies on
+  ``FunctionAgent._get_streaming_response``'s body, ``AgentStream``'s fields,
+  ``Context._face``, ``InternalContext._internal_adapter`` / ``_workers`` and
+  ``InternalAsyncioAdapter.write_to_event_stream`` being a ``put_nowait`` on
+  ``_queues.publish_queue``.
 - ``instrumentation_active``: whether any LlamaIndex instrumentation handler is
   registered. ``llm_chat_callback`` dispatches an ``LLMChatInProgressEvent`` (a pydantic
   model) per chunk even when nobody listens; the lean LLM skips the wrapper unless
@@ -63,28 +79,48 @@ from concurrent.futures import Executor
 from contextvars import ContextVar
 from typing import Any
 
+from llama_index.core.agent.workflow import AgentStream
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageRole, TextBlock
+from llama_index.core.bridge.pydantic import BaseModel
 from llama_index.core.memory import ChatMemoryBuffer
 from llama_index_instrumentation import root_manager
 from llama_index_instrumentation.event_handlers import NullEventHandler
 from llama_index_instrumentation.span_handlers import NullSpanHandler
 from workflows import workflow as workflow_module
 from workflows.runtime.types import step_function
+from workflows.plugins.basic import InternalAsyncioAdapter
 from workflows.utils import get_steps_from_class
 
-_construct_response = ChatResponse.model_construct
-_construct_message = ChatMessage.model_construct
-_construct_text = TextBlock.model_construct
+_new = object.__new__
+_set = object.__setattr__
 _ASSISTANT = MessageRole.ASSISTANT
+_RESPONSE_FIELDS = frozenset(ChatResponse.model_fields)
+_MESSAGE_FIELDS = frozenset(ChatMessage.model_fields)
+_TEXT_FIELDS = frozenset(TextBlock.model_fields)
+
+
+def _unvalidated(cls: type, fields: dict[str, Any], fields_set: frozenset[str], private: Any = None) -> Any:
+    """A ``cls`` (a pydantic model) holding ``fields`` (all of its fields), not validated."""
+    model = _new(cls)
+    _set(model, "__dict__", fields)
+    _set(model, "__pydantic_fields_set__", set(fields_set))
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", private)
+    return model
 
 
 def chat_response(text: str, delta: str, raw: Any = None) -> ChatResponse:
     """``ChatResponse(message=ChatMessage(role=assistant, content=text), delta=delta, raw=raw)``,
     equal to the validated one, built without validation."""
-    message = _construct_message(
-        role=_ASSISTANT, additional_kwargs={}, blocks=[_construct_text(block_type="text", text=text)]
+    block = _unvalidated(TextBlock, {"block_type": "text", "text": text}, _TEXT_FIELDS)
+    message = _unvalidated(
+        ChatMessage, {"role": _ASSISTANT, "additional_kwargs": {}, "blocks": [block]}, _MESSAGE_FIELDS
     )
-    return _construct_response(message=message, raw=raw, delta=delta, logprobs=None, additional_kwargs={})
+    return _unvalidated(
+        ChatResponse,
+        {"message": message, "raw": raw, "delta": delta, "logprobs": None, "additional_kwargs": {}},
+        _RESPONSE_FIELDS,
+    )
 
 
 def instrumentation_active() -> bool:
@@ -361,3 +397,83 @@ class Unobserved:
             return super().run(*args, **kwargs)
         finally:
             _unobserved_run.reset(token)
+
+
+_STREAM_FIELDS = frozenset(AgentStream.model_fields)
+
+
+def agent_stream(*, delta: str, response: str, current_agent_name: str, tool_calls: list, raw: Any,
+                 thinking_delta: str | None) -> AgentStream:
+    """``AgentStream(...)`` with these fields, equal to the validated one, not validated."""
+    fields = {
+        "delta": delta,
+        "response": response,
+        "current_agent_name": current_agent_name,
+        "tool_calls": tool_calls,
+        "raw": raw,
+        "thinking_delta": thinking_delta,
+    }
+    return _unvalidated(AgentStream, fields, _STREAM_FIELDS, {"_data": {}})
+
+
+def _stream_writer(ctx: Any) -> Any:
+    """``ctx.write_event_to_stream``, or on the asyncio runtime a function that puts the
+    event on the published queue directly once no event written earlier is still
+    travelling by task (until then, by task too: the stream keeps the order of writing)."""
+    internal = getattr(ctx, "_face", None)
+    adapter = getattr(internal, "_internal_adapter", None)
+    if type(adapter) is not InternalAsyncioAdapter:
+        return ctx.write_event_to_stream
+    put = adapter._queues.publish_queue.put_nowait
+    pending = internal._workers
+    by_task = ctx.write_event_to_stream
+
+    def write(event: Any) -> None:
+        for task in pending:
+            if not task.done():  # a done one has put its event already
+                by_task(event)
+                return
+        put(event)
+
+    return write
+
+
+class StreamedChunksPublished:
+    """Mixin for a LlamaIndex ``FunctionAgent``: each streamed chunk's ``AgentStream``
+    built without validation and published without a task (see above)."""
+
+    async def _get_streaming_response(self, ctx: Any, current_llm_input: list[ChatMessage], tools: Any) -> ChatResponse:
+        # FunctionAgent._get_streaming_response, with the event built and written cheaply.
+        chat_kwargs = {
+            "chat_history": current_llm_input,
+            "tools": tools,
+            "allow_parallel_tool_calls": self.allow_parallel_tool_calls,
+        }
+        if self.initial_tool_choice is not None and current_llm_input[-1].role == "user":
+            chat_kwargs["tool_choice"] = self.initial_tool_choice
+        response = await self.llm.astream_chat_with_tools(**chat_kwargs)
+        write = _stream_writer(ctx)
+        tool_calls_in = self.llm.get_tool_calls_from_response
+        name = self.name
+        last_chat_response = ChatResponse(message=ChatMessage())
+        async for last_chat_response in response:
+            message = last_chat_response.message
+            blocks = message.blocks
+            if len(blocks) == 1 and type(blocks[0]) is TextBlock and not message.additional_kwargs:
+                tool_calls = []  # text alone (the lean LLM's every chunk but the last)
+            else:
+                tool_calls = tool_calls_in(last_chat_response, error_on_no_tool_call=False)
+            raw = last_chat_response.raw
+            if isinstance(raw, BaseModel):
+                raw = raw.model_dump()
+            write(
+                agent_stream(
+                    delta=last_chat_response.delta or "",
+                    response=last_chat_response.message.content or "",
+                    tool_calls=tool_calls or [],
+                    raw=raw,
+                    current_agent_name=name,
+                    thinking_delta=last_chat_response.additional_kwargs.get("thinking_delta", None),
+                )
+            )
+        return last_chat_response

@@ -5,6 +5,7 @@ override must be re-checked (and re-measured) before the upgrade lands.
 """
 
 import asyncio
+import hashlib
 import inspect
 import re
 from pathlib import Path
@@ -12,26 +13,32 @@ from concurrent.futures import ThreadPoolExecutor
 
 import aiohttp
 import pytest
-from llama_index.core.agent.workflow import FunctionAgent
-from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageRole, TextBlock
+from llama_index.core.agent.workflow import AgentStream, FunctionAgent
+from llama_index.core.base.llms.types import ChatMessage, ChatResponse, MessageRole, TextBlock, ToolCallBlock
 from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.memory import ChatMemoryBuffer
 from llama_index.core.llms import MockLLM
 from llama_index.core.memory.types import BaseMemory
+from llama_index.core.tools import FunctionTool
 from llama_index_instrumentation.dispatcher import Dispatcher
 from llama_index_instrumentation.span_handlers import SimpleSpanHandler
 from workflows import Workflow, step
+from workflows.context.internal_context import InternalContext
 from workflows.events import StartEvent, StopEvent
+from workflows.plugins.basic import InternalAsyncioAdapter
 from workflows.runtime.types import step_function
 from workflows.utils import get_steps_from_class
 
 from agents.providers import overrides
+from agents.providers.llm_base import FintalkLLM
 from agents.providers.overrides import (
     ChatMemory,
     StepsFoundOnce,
+    StreamedChunksPublished,
     Unobserved,
+    agent_stream,
     chat_response,
     instrumentation_active,
     received_before_failure,
@@ -250,3 +257,106 @@ def test_the_workflow_runtime_uses_its_dispatcher_only_to_span_steps_and_summari
     assert step_function.summarize_event is overrides._step_summary
     assert "summarize_event(event)" in inspect.getsource(step_function.as_step_worker_function)
     assert "create_task" in inspect.getsource(workflows.plugins.basic)  # the run's tasks start inside run()
+
+
+def test_an_agent_stream_built_without_validation_equals_the_validated_one():
+    assert set(AgentStream.model_fields) == {
+        "delta", "response", "current_agent_name", "tool_calls", "raw", "thinking_delta",
+    }  # fmt: skip
+    assert set(AgentStream.__private_attributes__) == {"_data"}
+
+    cheap = agent_stream(
+        delta=" there", response="Hello there", current_agent_name="fintalk", tool_calls=[], raw={"a": 1},
+        thinking_delta=None,
+    )
+    validated = AgentStream(
+        delta=" there", response="Hello there", current_agent_name="fintalk", tool_calls=[], raw={"a": 1},
+        thinking_delta=None,
+    )
+
+    assert cheap == validated
+    assert cheap.model_dump() == validated.model_dump()
+    assert cheap.delta == " there" and cheap.raw == {"a": 1} and cheap.get("missing") is None
+
+
+def test_publishing_without_a_task_relies_on_what_it_did_when_it_was_measured():
+    # The copied body of FunctionAgent._get_streaming_response: an upgrade that changes it
+    # must be read and copied again (StreamedChunksPublished._get_streaming_response).
+    source = inspect.getsource(FunctionAgent._get_streaming_response)
+    assert hashlib.sha256(source.encode()).hexdigest()[:16] == "94df23ff9d7eadd6"
+    assert "self._queues.publish_queue.put_nowait(event)" in inspect.getsource(
+        InternalAsyncioAdapter.write_to_event_stream
+    )
+    assert "self._internal_adapter.write_to_event_stream(ev)" in inspect.getsource(
+        InternalContext.write_event_to_stream
+    )
+    assert "self._workers.append(task)" in inspect.getsource(InternalContext._execute_task)
+    assert "self._workers.remove(t)" in inspect.getsource(InternalContext._execute_task)
+
+
+class _ScriptedStreamingLLM(FintalkLLM):
+    """Streams a tool call at its first step and words at its second."""
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "ScriptedStreamingLLM"
+
+    async def astream_chat(self, messages, **kwargs):
+        called = any(message.role == MessageRole.TOOL for message in messages)
+
+        async def stream():
+            words = ["The", " balance", " is", " fine."] if called else ["Let", " me", " look."]
+            text = ""
+            for word in words:
+                await asyncio.sleep(0)  # as a read from the network would
+                text += word
+                yield chat_response(text, word)
+            blocks = [TextBlock(text=text)]
+            if not called:
+                blocks.append(ToolCallBlock(tool_call_id="call-1", tool_name="look", tool_kwargs={}))
+            yield ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks), delta="")
+
+        return stream()
+
+
+def _streamed_events(agent_class: type) -> list[tuple[str, str]]:
+    def look() -> str:
+        """Look at the balance."""
+        return "fine"
+
+    agent = agent_class(
+        name="a", description="d", tools=[FunctionTool.from_defaults(look)], llm=_ScriptedStreamingLLM(model="m"),
+        streaming=True,
+    )
+
+    async def run() -> list[tuple[str, str]]:
+        handler = agent.run(user_msg="How is my balance?")
+        events = [(type(event).__name__, getattr(event, "delta", "")) async for event in handler.stream_events()]
+        await handler
+        return events
+
+    return asyncio.run(run())
+
+
+def test_streamed_chunks_reach_the_event_stream_in_the_order_llama_index_writes_them(monkeypatch):
+    class Agent(StreamedChunksPublished, FunctionAgent):
+        pass
+
+    plain = _streamed_events(FunctionAgent)
+    by_task: list[str] = []
+    write = InternalContext.write_event_to_stream
+
+    def counting(self, ev):
+        by_task.append(type(ev).__name__)
+        write(self, ev)
+
+    monkeypatch.setattr(InternalContext, "write_event_to_stream", counting)
+    published = _streamed_events(Agent)
+
+    assert published == plain
+    assert [delta for name, delta in published if name == "AgentStream" and delta] == [
+        "Let", " me", " look.", "The", " balance", " is", " fine.",
+    ]  # fmt: skip
+    # Between network reads the events written by task earlier have arrived: no chunk
+    # needs a task of its own.
+    assert by_task.count("AgentStream") == 0
