@@ -165,11 +165,15 @@ async def _attempt_events(
 ) -> AsyncIterator[TurnEvent]:
     """One provider's answer, within the client's limits; ends with ``Finished``."""
     limits = OutputLimits(stop=params.stop, max_tokens=params.max_tokens)
+    limited = limits.active
     events = run_agent(turn, attempt.provider.llm(params))
     try:
         async for event in events:
             if isinstance(event, TextDelta):
-                text, limit_reached = limits.feed(event.text) if limits.active else (event.text, None)
+                if not limited:
+                    yield event
+                    continue
+                text, limit_reached = limits.feed(event.text)
                 if text:
                     yield TextDelta(text)
                 if limit_reached:

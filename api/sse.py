@@ -3,7 +3,7 @@
 ``ChunkWriter`` is OpenAI's ``chat.completion.chunk`` format; ``ContentEventWriter`` is the
 simpler ``{"content"}``/``{"tool"}``/``{"done"}``/``{"error"}`` format of the session endpoints. The
 parts of a chunk that never change during a stream are encoded once; each token then
-costs one ``json.dumps`` of its text and a few byte concatenations.
+costs one JSON string encoding of its text and a few byte concatenations.
 
 Both implement ``api.framing.Framing``; ``api.reply`` drives them.
 """
@@ -22,6 +22,17 @@ def _dumps(value) -> bytes:
     except UnicodeEncodeError:
         # A lone surrogate (a model can write one) has no UTF-8: JSON's \u escape carries it.
         return json.dumps(value, separators=(",", ":")).encode()
+
+
+_quoted = json.encoder.encode_basestring  # a str as JSON, as ``_dumps`` writes it
+
+
+def _text(text: str) -> bytes:
+    """``_dumps(text)`` for a string, without building an encoder per call."""
+    try:
+        return _quoted(text).encode()
+    except UnicodeEncodeError:
+        return _dumps(text)
 
 
 def _event(value) -> bytes:
@@ -65,7 +76,7 @@ class ChunkWriter:
         return self._choice({"role": "assistant", "content": ""})
 
     def content(self, text: str) -> bytes:
-        return self._content_prefix + _dumps(text) + self._content_suffix
+        return self._content_prefix + _text(text) + self._content_suffix
 
     def tool_call(self, index: int, *, call_id: str, name: str, arguments: dict) -> bytes:
         call = {
@@ -105,7 +116,7 @@ class ContentEventWriter:
         return None
 
     def content(self, text: str) -> bytes:
-        return b'data: {"content":' + _dumps(text) + b"}\n\n"
+        return b'data: {"content":' + _text(text) + b"}\n\n"
 
     def tool_call(self, index: int, *, call_id: str, name: str, arguments: dict) -> bytes:
         return _event({"tool_call": {"id": call_id, "name": name, "arguments": arguments}})

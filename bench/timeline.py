@@ -37,7 +37,7 @@ STAGES = (
     ("upstream_request", "agents.providers.openai_http", "OpenAIHTTP.post", "enter"),
     ("agent_run_called", "agents.runner", "BankAgent.run", "enter"),
     ("upstream_headers", "agents.providers.openai_http", "OpenAIHTTP.post", "exit"),
-    ("upstream_first_chunk", "agents.providers.openai_llm", "lines", "first"),
+    ("upstream_first_chunk", "agents.providers.openai_llm", "line_batches", "first"),
     ("agent_first_event", "agents.answering", "_attempt_events", "first"),
 )
 # The order a request normally passes them, with the ASGI-level marks around them.

@@ -189,24 +189,28 @@ class OpenAIHTTP:
             return await response.json(content_type=None)
 
 
-async def lines(response: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
-    """The response body's lines (without their ``\\n``), as they arrive."""
+async def line_batches(response: aiohttp.ClientResponse) -> AsyncIterator[list[bytes]]:
+    """The response body's non-empty lines (without their ``\\n``), a list per network read
+    as they arrive (one resume of this generator per read, not per line: SSE sends a
+    blank line after every event)."""
     held = b""
     try:
         async for data in response.content.iter_any():
             if held:
                 data = held + data
             *complete, held = data.split(b"\n")
-            for line in complete:
-                yield line
+            complete = [line for line in complete if line]
+            if complete:
+                yield complete
     except aiohttp.ClientPayloadError:
         # Cut off: what arrived before the break is still the upstream's answer.
         *complete, _ = (held + received_before_failure(response.content)).split(b"\n")
-        for line in complete:
-            yield line
+        complete = [line for line in complete if line]
+        if complete:
+            yield complete
         raise
     if held:
-        yield held
+        yield [held]
 
 
 async def drain(response: aiohttp.ClientResponse) -> None:

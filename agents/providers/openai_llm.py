@@ -24,7 +24,7 @@ from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.llms.callbacks import llm_chat_callback
 
 from agents.providers.llm_base import FintalkLLM
-from agents.providers.openai_http import OpenAIHTTP, UpstreamStatus, drain, lines
+from agents.providers.openai_http import OpenAIHTTP, UpstreamStatus, drain, line_batches
 from agents.providers.openai_wire import StreamReader, request_json, whole_reply
 from agents.providers.overrides import instrumentation_active
 
@@ -170,11 +170,14 @@ async def _streamed(response: aiohttp.ClientResponse) -> AsyncGenerator[ChatResp
     feed = reader.feed
     complete = False
     try:
-        async for line in lines(response):
-            chunk = feed(line)
-            if chunk is not None:
-                yield chunk
-            elif reader.done:
+        async for batch in line_batches(response):
+            for line in batch:
+                chunk = feed(line)
+                if chunk is not None:
+                    yield chunk
+                elif reader.done:
+                    break
+            if reader.done:
                 break
         final = reader.final()
         complete = True

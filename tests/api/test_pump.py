@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from agents.events import Finished, TextDelta
-from api.pump import KEEP_ALIVE, EventPump
+from api.pump import KEEP_ALIVE, EventPump, _Channel
 from fintalk import errors
 
 
@@ -140,3 +140,20 @@ def test_an_error_in_the_answer_reaches_the_consumer():
         return first
 
     assert asyncio.run(main()) == TextDelta("a")
+
+
+def test_a_reader_that_stopped_waiting_loses_nothing_put_afterwards():
+    # A deadline or a hang-up can cancel the reader while it waits for the next event.
+
+    async def main():
+        channel = _Channel()
+        waiting = asyncio.ensure_future(channel.get())
+        await asyncio.sleep(0)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        channel.put_nowait("a")
+        channel.put_nowait("b")
+        return [await channel.get(), await channel.get(), channel.empty()]
+
+    assert asyncio.run(main()) == ["a", "b", True]
