@@ -222,8 +222,10 @@ class CardNumberStreamFilter:
             cut = last[0]
         if runs and (runs[-1][-1].end > cut or _is_separator(text[runs[-1][-1].end : cut])):
             cut = min(cut, runs[-1][0].start)
+            runs.pop()  # held whole, so never read past the cut
         self._held = text[cut:]
-        return mask_card_numbers(text[:cut])
+        # The runs found before the cut are those of the text sent: not looked for again.
+        return _masked(text[:cut], runs)
 
     def flush(self) -> str:
         held, self._held = self._held, ""

@@ -122,6 +122,18 @@ def test_a_card_number_split_across_chunks_is_still_masked(shape, size):
     assert _streamed(text, size) == mask_card_numbers(text)
 
 
+def test_card_numbers_split_at_every_place_among_other_numbers_are_masked():
+    # Spoken and written numbers, amounts and words, cut at each position in turn into a
+    # head and word-sized chunks: what is sent equals the whole text masked.
+    spoken = " ".join(SPOKEN[int(d)] for d in card_number(16))
+    text = f"Card {grouped(card_number(16), ' ')} owes $1,234.56; the other, {spoken}, is fine. Two more."
+    for cut in range(len(text)):
+        cards = CardNumberStreamFilter()
+        sent = [cards.feed(text[:cut])] + [cards.feed(word) for word in text[cut:].split(" ")[:1]]
+        sent += [cards.feed(" " + word) for word in text[cut:].split(" ")[1:]]
+        assert "".join(sent) + cards.flush() == mask_card_numbers(text), cut
+
+
 def test_text_without_numbers_is_not_held_back():
     cards = CardNumberStreamFilter()
 
