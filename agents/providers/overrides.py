@@ -18,7 +18,7 @@ changes one of those things, so an upgrade cannot silently turn a saving into a 
   on the queue directly — after any event still travelling by task, so the stream's
   order stays the order of writing. Measured together with the other per-chunk savings
   of the same change (``agents/providers/openai_wire.py``, ``api/pump.py``): CPU per
-  streamed token through the whole server 264 → 201 µs (the slope of ``bench/run.py``,
+  streamed token through the whole server 187 → 144 µs (the slope of ``bench/run.py``,
   median of three interleaved rounds). Relies on
   ``FunctionAgent._get_streaming_response``'s body, ``AgentStream``'s fields,
   ``Context._face``, ``InternalContext._internal_adapter`` / ``_workers`` and
