@@ -68,7 +68,7 @@ STARTED_THREADS_MAX = 256
 
 def bedrock_executor(size: int) -> ThreadPoolExecutor:
     """The process's threads for Bedrock calls (one per open stream), ``size`` at most, the
-    first ``STARTED_THREADS_MAX`` of them started now; every ``BedrockConverse`` call runs
+    first ``STARTED_THREADS_MAX`` of them started now (as many as the host allows); every ``BedrockConverse`` call runs
     there (``agents.providers.overrides``).
 
     ``ThreadPoolExecutor`` starts a thread only when a call finds none idle, and
@@ -86,8 +86,19 @@ def _executor(size: int, pid: int) -> ThreadPoolExecutor:
     started = min(size, STARTED_THREADS_MAX)
     # Each task waits for all the others, so each submit finds no idle thread and starts one.
     everyone = threading.Barrier(started, timeout=60)
-    for _ in range(started):
-        executor.submit(_wait_for_all, everyone)
+    for count in range(started):
+        try:
+            executor.submit(_wait_for_all, everyone)
+        except RuntimeError as error:  # the host's thread limit (a container's pids limit)
+            everyone.abort()  # frees the threads already started
+            logger.warning(
+                "Bedrock pool: %d of %d threads started before the first call (%s); the rest "
+                "start when needed. Lower LLM_MAX_CONCURRENT_STREAMS to fit the host's limit.",
+                count,
+                started,
+                error,
+            )
+            break
     bedrock_calls_in(executor)
     return executor
 
@@ -96,7 +107,7 @@ def _wait_for_all(barrier: threading.Barrier) -> None:
     try:
         barrier.wait()
     except threading.BrokenBarrierError:
-        pass  # a thread could not start in time: the pool starts it on demand instead
+        pass  # a thread could not start (in time): the pool starts it on demand instead
 
 
 class FintalkBedrockConverse(BedrockConverse):

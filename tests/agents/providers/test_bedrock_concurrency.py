@@ -75,3 +75,24 @@ def test_every_thread_of_the_bedrock_pool_is_started_before_the_first_call():
     bedrock_executor(7)  # a size no other test uses: a pool of its own
 
     assert bedrock_threads() - before == 7
+
+
+def test_a_host_that_allows_fewer_threads_still_gets_a_working_pool(monkeypatch):
+    # A host's thread limit (a container's pids limit) below the pool's size: start-up
+    # starts what it can instead of failing, and calls still run.
+    start = threading.Thread.start
+    allowed = 3
+
+    def limited(thread):
+        nonlocal allowed
+        if thread.name.startswith("bedrock"):
+            if not allowed:
+                raise RuntimeError("can't start new thread")
+            allowed -= 1
+        return start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", limited)
+    executor = bedrock_executor(9)  # a size no other test uses: a pool of its own
+    monkeypatch.undo()
+
+    assert executor.submit(lambda: 42).result() == 42
