@@ -9,7 +9,6 @@ The whole pipeline for any transport (HTTP here, the MQTT bridge elsewhere)::
 """
 
 import time
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -30,6 +29,7 @@ from api.serializers import ChatCompletionRequestSerializer
 from conversations.recording import TurnFacts, TurnRecorder
 from conversations.writer import turn_log_submit
 from fintalk import errors
+from fintalk.ids import new_id
 from fintalk.tracing import trace_context_current, trace_id_current
 
 
@@ -121,7 +121,7 @@ def start_completion(
         api_key_id=api_key.pk,
     )
     info = call_info(request.claims)
-    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    completion_id = new_id("chatcmpl-")
     conversation_key = caller.conversation.key if caller.conversation is not None else ""
     facts = TurnFacts(
         completion_id=completion_id,

@@ -9,7 +9,6 @@ same way: from sending the request to the first chunk that carries words.
 
 import json
 import time
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -21,6 +20,7 @@ from agents.caller import conversation_key
 from api.request import CONVERSATION_HEADER
 from api.serializers import caller_claims
 from evals.suites import Caller
+from fintalk.ids import new_id
 
 CHAT_PATH = "/api/chat/completions"
 
@@ -122,7 +122,7 @@ class ChatSession:
     transport: Transport
     caller: Caller
     client_tools: tuple[str, ...] = ()
-    conversation_id: str = field(default_factory=lambda: f"eval-{uuid.uuid4().hex[:16]}")
+    conversation_id: str = field(default_factory=lambda: new_id("eval-", hex_digits=16))
     messages: list[dict] = field(default_factory=list)
 
     def _body(self) -> dict:

@@ -8,11 +8,11 @@ while the request is handled.
 import json
 import logging
 import re
-import uuid
 from contextvars import ContextVar
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from fintalk.ids import new_id
 from fintalk.tracing import trace_id_current
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
@@ -22,7 +22,7 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 def request_id_from(header: str | None) -> str:
     if header and _VALID_REQUEST_ID.match(header):
         return header
-    return uuid.uuid4().hex
+    return new_id()
 
 
 class RequestIdFilter(logging.Filter):

@@ -14,12 +14,12 @@
 import asyncio
 import functools
 import logging
-import uuid
 from dataclasses import dataclass
 
 import aiomqtt
 
 from fintalk import errors
+from fintalk.ids import new_id
 from fintalk.observability import request_id_var
 from fintalk.text import OFF_LOOP_THRESHOLD
 from mqtt_bridge.answering import request_answer
@@ -188,7 +188,7 @@ class Bridge:
     async def _answer(
         self, client: aiomqtt.Client, message: aiomqtt.Message, request: IncomingRequest, reply: Reply
     ) -> None:
-        request_id_var.set(uuid.uuid4().hex)
+        request_id_var.set(new_id())
         try:
             with request_span(message):
                 await request_answer(request, reply)

@@ -1,7 +1,6 @@
 """The offline model's turn: answer from tool results, call a tool, or make small talk."""
 
 import re
-import uuid
 from collections.abc import Sequence
 from datetime import date
 
@@ -14,6 +13,7 @@ from agents.client_tools import ClientToolMetadata, client_call_arguments, clien
 from agents.offline.dialogue import Dialogue, last_index
 from agents.offline.intents import best_intent, clauses, detect
 from agents.prompts import OPENING_REQUEST
+from fintalk.ids import new_id
 
 _CAPABILITIES = (
     "your balances and transactions, your credit cards (including freezing a card or paying "
@@ -93,7 +93,7 @@ def _small_talk(text: str, bank_name: str) -> str:
 
 def _tool_call(name: str, arguments: dict) -> ToolCallBlock:
     return ToolCallBlock(
-        tool_call_id=f"call_{uuid.uuid4().hex[:24]}", tool_name=name, tool_kwargs=arguments
+        tool_call_id=new_id("call_", hex_digits=24), tool_name=name, tool_kwargs=arguments
     )
 
 

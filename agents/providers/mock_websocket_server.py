@@ -18,12 +18,13 @@ import argparse
 import asyncio
 import json
 import re
-import uuid
 from http import HTTPStatus
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
+
+from fintalk.ids import new_id
 
 MODEL = "mock-websocket-llm"
 _WORDS = re.compile(r"[a-z]+")
@@ -57,7 +58,7 @@ def answer(request: dict) -> dict:
     question = str(request.get("message") or "")
     tool = None if results else _matching_tool(question, tools)
     text = "" if tool else " ".join(results) or f"You said: {question}"
-    calls = [{"id": f"call_{uuid.uuid4().hex[:12]}", "name": tool, "arguments": {}}] if tool else []
+    calls = [{"id": new_id("call_", hex_digits=12), "name": tool, "arguments": {}}] if tool else []
     return {
         "response": text,
         "tokens_used": len(text.split()),

@@ -28,7 +28,6 @@ Until the first reply arrives, a failed request is retried on the next URL of
 import asyncio
 import json
 import ssl
-import uuid
 from contextlib import aclosing
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
@@ -53,6 +52,7 @@ from agents.providers.llm_base import FintalkLLM
 from agents.providers.openai_wire import message_dicts
 from agents.providers.tool_specs import openai_tool_spec
 from fintalk import errors
+from fintalk.ids import new_id
 
 DEFAULT_MODEL = "websocket-llm"
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
@@ -87,7 +87,7 @@ def _tool_call_block(call: dict) -> ToolCallBlock:
                 f"The WebSocket LLM sent tool arguments that are not JSON: {arguments[:200]!r}"
             ) from None
     return ToolCallBlock(
-        tool_call_id=str(call.get("id") or f"call_{uuid.uuid4().hex[:24]}"),
+        tool_call_id=str(call.get("id") or new_id("call_", hex_digits=24)),
         tool_name=str(function.get("name", "")),
         tool_kwargs=arguments,
     )
