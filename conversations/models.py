@@ -36,7 +36,23 @@ def estimated_cost(prompt_tokens: int, completion_tokens: int) -> float:
     ) / 1_000_000
 
 
-class Conversation(models.Model):
+class _TokenUsage:
+    """Totals of a row with ``prompt_tokens`` and ``completion_tokens`` columns."""
+
+    prompt_tokens: int
+    completion_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def estimated_cost(self) -> float:
+        """US dollars, at the configured per-token prices."""
+        return estimated_cost(self.prompt_tokens, self.completion_tokens)
+
+
+class Conversation(_TokenUsage, models.Model):
     """A call or a thread: every turn that named the same conversation with one API key."""
 
     Channel = Channel
@@ -87,17 +103,8 @@ class Conversation(models.Model):
         name = self.external_id or f"{self.get_channel_display()} {self.started_at:%Y-%m-%d %H:%M:%S}"
         return f"{name} ({self.turn_count} turn{'s' if self.turn_count != 1 else ''})"
 
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
 
-    @property
-    def estimated_cost(self) -> float:
-        """US dollars, at the configured per-token prices."""
-        return estimated_cost(self.prompt_tokens, self.completion_tokens)
-
-
-class Turn(models.Model):
+class Turn(_TokenUsage, models.Model):
     """One request of a conversation and everything that happened while answering it."""
 
     Channel = Channel
@@ -156,15 +163,6 @@ class Turn(models.Model):
 
     def __str__(self) -> str:
         return f"turn {self.position} {self.started_at:%Y-%m-%d %H:%M:%S} ({self.status})"
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-    @property
-    def estimated_cost(self) -> float:
-        """US dollars, at the configured per-token prices."""
-        return estimated_cost(self.prompt_tokens, self.completion_tokens)
 
 
 class Message(models.Model):

@@ -132,6 +132,28 @@ def _customer_id(record: TurnRecord) -> int | None:
     return Customer.objects.filter(phone=facts.caller_phone).values_list("pk", flat=True).first()
 
 
+def _turn_columns(record: TurnRecord, stored: _Stored) -> dict:
+    """The turn's columns that even a reduced row keeps (``_reduced_write``)."""
+    facts = record.facts
+    return {
+        "completion_id": stored.text(facts.completion_id, "completion id", limit=64),
+        "channel": facts.channel,
+        "provider": stored.text(facts.provider, "provider", limit=32),
+        "model": stored.text(facts.model, "model", limit=128),
+        "answered_by": stored.text(record.answered_by, "answered by", limit=32),
+        "streamed": facts.streamed,
+        "status": record.status,
+        "error": stored.text(record.error, "error"),
+        "started_at": facts.started_at,
+        "time_to_first_token_ms": record.time_to_first_token_ms,
+        "duration_ms": record.duration_ms,
+        "prompt_tokens": record.prompt_tokens,
+        "completion_tokens": record.completion_tokens,
+        "usage_estimated": record.usage_estimated,
+        "generated_chars": record.generated_chars,
+    }
+
+
 def _turn_write(record: TurnRecord) -> Turn:
     facts = record.facts
     stored = _Stored()
@@ -141,28 +163,14 @@ def _turn_write(record: TurnRecord) -> Turn:
     turn = Turn(
         conversation=conversation,
         position=position,
-        completion_id=stored.text(facts.completion_id, "completion id", limit=64),
+        **_turn_columns(record, stored),
         trace_id=facts.trace_id,
-        channel=facts.channel,
         caller_phone=stored.text(facts.caller_phone, "caller phone", limit=20),
         caller_asserted=facts.caller_asserted,
         customer_id=_customer_id(record),
-        provider=stored.text(facts.provider, "provider", limit=32),
-        model=stored.text(facts.model, "model", limit=128),
-        answered_by=stored.text(record.answered_by, "answered by", limit=32),
         answered_model=stored.text(record.answered_model, "answered model", limit=128),
         provider_failures=stored.json(record.provider_failures, "provider failures"),
-        streamed=facts.streamed,
-        status=record.status,
         finish_reason=stored.text(record.finish_reason, "finish reason", limit=16),
-        error=stored.text(record.error, "error"),
-        started_at=facts.started_at,
-        time_to_first_token_ms=record.time_to_first_token_ms,
-        duration_ms=record.duration_ms,
-        prompt_tokens=record.prompt_tokens,
-        completion_tokens=record.completion_tokens,
-        usage_estimated=record.usage_estimated,
-        generated_chars=record.generated_chars,
     )
     first_new = _earliest_new(facts.messages)
     messages = [
@@ -230,21 +238,7 @@ def _reduced_write(record: TurnRecord, failure: Exception) -> Turn:
     turn = Turn.objects.create(
         conversation=conversation,
         position=conversation.turn_count + 1,
-        completion_id=stored.text(facts.completion_id, "completion id", limit=64),
-        channel=facts.channel,
-        provider=stored.text(facts.provider, "provider", limit=32),
-        model=stored.text(facts.model, "model", limit=128),
-        answered_by=stored.text(record.answered_by, "answered by", limit=32),
-        streamed=facts.streamed,
-        status=record.status,
-        error=stored.text(record.error, "error"),
-        started_at=facts.started_at,
-        time_to_first_token_ms=record.time_to_first_token_ms,
-        duration_ms=record.duration_ms,
-        prompt_tokens=record.prompt_tokens,
-        completion_tokens=record.completion_tokens,
-        usage_estimated=record.usage_estimated,
-        generated_chars=record.generated_chars,
+        **_turn_columns(record, stored),
         replaced=[
             *stored.notes,
             stored.text(

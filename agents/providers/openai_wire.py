@@ -97,34 +97,13 @@ def request_body(
     return body
 
 
-def request_json(
-    *,
-    model: str,
-    messages: Sequence[ChatMessage],
-    tools: Sequence[Any],
-    choice: str | dict | None,
-    tool_required: bool,
-    parallel_tool_calls: bool,
-    stream: bool,
-    include_usage: bool,
-    options: dict[str, Any],
-) -> bytes:
-    """``request_body(...)`` as compact JSON (UTF-8), the same bytes as ``json.dumps`` of it
-    gives; each tool's JSON is made once (``agents.providers.tool_specs``)."""
-    body = request_body(
-        model=model,
-        messages=messages,
-        tools=(),
-        choice=choice,
-        tool_required=tool_required,
-        parallel_tool_calls=parallel_tool_calls,
-        stream=stream,
-        include_usage=include_usage,
-        options=options,
-    )
-    text = _compact(body)
+def request_json(*, tools: Sequence[Any], **fields: Any) -> bytes:
+    """``request_body(tools=tools, **fields)`` as compact JSON (UTF-8), the same bytes as
+    ``json.dumps`` of it gives; each tool's JSON is made once (``agents.providers.tool_specs``)."""
+    text = _compact(request_body(tools=(), **fields))
     if tools:
-        tail = _compact({"tool_choice": tool_choice(choice, tool_required), "parallel_tool_calls": parallel_tool_calls})
+        choice = tool_choice(fields["choice"], fields["tool_required"])
+        tail = _compact({"tool_choice": choice, "parallel_tool_calls": fields["parallel_tool_calls"]})
         specs = ",".join([openai_tool_json(tool.metadata) for tool in tools])
         text = f'{text[:-1]},"tools":[{specs}],{tail[1:]}'
     return text.encode()
